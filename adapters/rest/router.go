@@ -1,0 +1,104 @@
+// Package rest is the HTTP adapter: the Gin engine, the middleware chain of
+// ARCHITECTURE.md, problem+json errors, and the typed huma operations from
+// which /openapi.json is generated (one source of truth for the API).
+package rest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humagin"
+	"github.com/gin-gonic/gin"
+
+	"github.com/lenticular/lenticular/modules/ratelimit"
+	"github.com/lenticular/lenticular/platform/config"
+)
+
+// Routes is implemented by each module's handler set; the composition root
+// collects them and the router registers them all.
+type Routes interface {
+	Register(api *API)
+}
+
+// Deps is everything the router needs.
+type Deps struct {
+	Config    *config.Config
+	Logger    *slog.Logger
+	Version   string
+	Limiter   ratelimit.Limiter // shared (Redis) or in-process
+	Fallback  ratelimit.Limiter // in-process, used when Limiter fails; may be nil
+	Readiness []ReadinessCheck
+	Routes    []Routes
+	Identify  func(*http.Request) string
+}
+
+// API wraps huma's API with the settings every operation shares.
+type API struct {
+	huma.API
+	bodyLimit int64
+}
+
+// Register adds a typed operation with the API-wide defaults (body limit,
+// problem responses) so modules cannot forget them.
+func Register[I, O any](api *API, op huma.Operation, handler func(ctx context.Context, in *I) (*O, error)) {
+	// Huma answers 413 when it has read MaxBodyBytes bytes, so one extra
+	// byte lets a body of exactly BODY_LIMIT through.
+	op.MaxBodyBytes = api.bodyLimit + 1
+	huma.Register(api.API, op, handler)
+}
+
+// NewRouter builds the engine with the middleware order of ARCHITECTURE.md.
+func NewRouter(d Deps) (*gin.Engine, *API) {
+	gin.SetMode(gin.ReleaseMode)
+	cfg := d.Config
+	log := d.Logger
+	errorLogger = log
+
+	ips := ClientIPResolver{Trusted: cfg.TrustedProxies, Cloudflare: cfg.TrustedPlatform == "cloudflare"}
+	engine := gin.New()
+	engine.HandleMethodNotAllowed = true
+	engine.RedirectTrailingSlash = false
+	engine.RedirectFixedPath = false
+	engine.ContextWithFallback = true
+
+	engine.Use(recoverPanics(log), requestID(), accessLog(log), securityHeaders(cfg.Env.Deployed()))
+	if cfg.Env.Deployed() {
+		engine.Use(requireHTTPS(ips))
+	}
+	engine.Use(cors(cfg.CORSAllowedOrigins), bodyLimit(int64(cfg.BodyLimit)), clientIP(ips))
+	policy := RatePolicy{
+		Anon:     ratelimit.Limit{Rate: cfg.RateLimitAnon.Count, Period: cfg.RateLimitAnon.Window},
+		User:     ratelimit.Limit{Rate: cfg.RateLimitUser.Count, Period: cfg.RateLimitUser.Window},
+		Identify: d.Identify,
+	}
+	engine.Use(rateLimit(d.Limiter, d.Fallback, policy, log))
+
+	engine.NoRoute(func(c *gin.Context) {
+		abortWithProblem(c, NewProblem(http.StatusNotFound, "not_found", "no such resource"))
+	})
+	engine.NoMethod(func(c *gin.Context) {
+		abortWithProblem(c, NewProblem(http.StatusMethodNotAllowed, "method_not_allowed", "see the Allow header"))
+	})
+
+	hcfg := huma.DefaultConfig("Lenticular API", d.Version)
+	hcfg.OpenAPIPath = "/openapi"
+	hcfg.DocsPath = ""    // served by serveDocs with its own CSP
+	hcfg.SchemasPath = "" // no $schema links in bodies: clients get plain JSON
+	hcfg.CreateHooks = nil
+	hcfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
+	hcfg.Info.Description = "Accounts, sessions, links and search. Errors are application/problem+json (RFC 9457) with a stable `code`."
+	hcfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+		"cookie": {Type: "apiKey", In: "cookie", Name: "lt_access", Description: "Cookie transport; unsafe methods also need X-CSRF-Token equal to the lt_csrf cookie."},
+	}
+	api := &API{API: humagin.New(engine, hcfg), bodyLimit: int64(cfg.BodyLimit)}
+
+	registerOperations(api, d.Readiness)
+	engine.GET("/docs", serveDocs)
+	for _, r := range d.Routes {
+		r.Register(api)
+	}
+	return engine, api
+}

@@ -1,0 +1,81 @@
+// Package httpserver runs the public listener with timeouts that keep slow
+// or malicious clients from holding connections, and shuts down gracefully:
+// stop accepting, let in-flight requests finish, then return.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Server is an http.Server bound to a listener of its own.
+type Server struct {
+	srv  *http.Server
+	ln   net.Listener
+	log  *slog.Logger
+	done chan struct{}
+}
+
+// New prepares a server; nothing listens until Start.
+func New(addr string, h http.Handler, log *slog.Logger) *Server {
+	return &Server{
+		srv: &http.Server{
+			Addr:              addr,
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		log:  log,
+		done: make(chan struct{}),
+	}
+}
+
+// Start binds the address (failing at once if it is taken) and serves in
+// the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.srv.Addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", s.srv.Addr, err)
+	}
+	s.ln = ln
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "error", err)
+		}
+	}()
+	s.log.Info("listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// Addr is the bound address (useful with HTTP_ADDR=127.0.0.1:0 in tests).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.srv.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// Stop closes the listener, waits for in-flight requests until ctx ends,
+// then closes what is left.
+func (s *Server) Stop(ctx context.Context) error {
+	if s.ln == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.log.Warn("shutdown deadline passed; closing remaining connections", "error", err)
+		_ = s.srv.Close()
+	}
+	<-s.done
+	return err
+}
