@@ -1,0 +1,54 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// slogLogger reports failed queries to slog at Warn level. It logs the SQL
+// text with its placeholders but never the arguments, which can hold
+// passwords, tokens or personal data. Everything else gorm would log is
+// dropped.
+type slogLogger struct {
+	log *slog.Logger
+}
+
+var (
+	_ logger.Interface  = (*slogLogger)(nil)
+	_ gorm.ParamsFilter = (*slogLogger)(nil)
+)
+
+func (l *slogLogger) LogMode(logger.LogLevel) logger.Interface { return l }
+
+func (l *slogLogger) Info(context.Context, string, ...any) {}
+
+func (l *slogLogger) Warn(context.Context, string, ...any) {}
+
+// Error logs gorm's own error messages without their data arguments.
+func (l *slogLogger) Error(ctx context.Context, msg string, _ ...any) {
+	l.log.WarnContext(ctx, "gorm: "+msg)
+}
+
+// ParamsFilter drops the arguments before gorm renders the statement for
+// Trace, so they never reach the log.
+func (l *slogLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}
+
+func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err == nil || errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, context.Canceled) {
+		return
+	}
+	sql, rows := fc()
+	l.log.WarnContext(ctx, "database query failed",
+		slog.String("sql", sql),
+		slog.Int64("rows", rows),
+		slog.Duration("duration", time.Since(begin)),
+		slog.String("error", err.Error()),
+	)
+}
