@@ -46,7 +46,13 @@ func Register[I, O any](api *API, op huma.Operation, handler func(ctx context.Co
 	// Huma answers 413 when it has read MaxBodyBytes bytes, so one extra
 	// byte lets a body of exactly BODY_LIMIT through.
 	op.MaxBodyBytes = api.bodyLimit + 1
-	huma.Register(api.API, op, handler)
+	huma.Register(api.API, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := handler(ctx, in)
+		if err != nil {
+			return nil, problemFor(ctx, err)
+		}
+		return out, nil
+	})
 }
 
 // NewRouter builds the engine with the middleware order of ARCHITECTURE.md.
