@@ -66,7 +66,9 @@ func runChecks(ctx context.Context, checks []ReadinessCheck) (map[string]string,
 	ok := true
 	for _, c := range checks {
 		if c.Check == nil {
+			mu.Lock()
 			results[c.Name] = "disabled"
+			mu.Unlock()
 			continue
 		}
 		wg.Go(func() {

@@ -1,0 +1,222 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"go.uber.org/fx"
+
+	"github.com/lenticular/lenticular/adapters/rest"
+	"github.com/lenticular/lenticular/platform/config"
+	"github.com/lenticular/lenticular/platform/testenv"
+)
+
+const testSecret = "0123456789abcdef0123456789abcdef"
+
+func testConfig(t *testing.T, vars map[string]string) *config.Config {
+	t.Helper()
+	all := map[string]string{"APP_ENV": "test", "JWT_SECRET": testSecret, "HTTP_ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	for k, v := range vars {
+		all[k] = v
+	}
+	cfg, err := config.LoadFrom(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startApp composes and starts the whole service on a free port.
+func startApp(t *testing.T, cfg *config.Config, extra ...fx.Option) (*App, string) {
+	t.Helper()
+	a := New(cfg, "test", slog.New(slog.DiscardHandler), extra...)
+	if err := a.Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = a.Stop(context.Background())
+		}
+	})
+	return a, "http://" + a.Addr()
+}
+
+func get(t *testing.T, url string) (*http.Response, map[string]any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	b, _ := io.ReadAll(res.Body)
+	_ = json.Unmarshal(b, &body)
+	return res, body
+}
+
+func checkReady(t *testing.T, base string, want map[string]string) {
+	t.Helper()
+	res, body := get(t, base+"/readyz")
+	if res.StatusCode != 200 {
+		t.Fatalf("/readyz = %d %v", res.StatusCode, body)
+	}
+	checks, _ := body["checks"].(map[string]any)
+	for k, v := range want {
+		if checks[k] != v {
+			t.Errorf("check %s = %v, want %s (%v)", k, checks[k], v, checks)
+		}
+	}
+}
+
+func TestEmbeddedDefaultServes(t *testing.T) {
+	cfg := testConfig(t, nil)
+	_, base := startApp(t, cfg)
+
+	if _, err := os.Stat(cfg.SQLitePath()); err != nil {
+		t.Fatalf("embedded database not created in DATA_DIR: %v", err)
+	}
+	res, body := get(t, base+"/healthz")
+	if res.StatusCode != 200 || body["status"] != "ok" {
+		t.Fatalf("/healthz = %d %v", res.StatusCode, body)
+	}
+	checkReady(t, base, map[string]string{"database": "ok", "redis": "disabled", "migrations": "ok"})
+
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/v1/does-not-exist", 404, "not_found"},
+		{"POST", "/readyz", 405, "method_not_allowed"},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p rest.Problem
+		_ = json.NewDecoder(res.Body).Decode(&p)
+		res.Body.Close()
+		if res.StatusCode != tc.status || p.Code != tc.code || res.Header.Get("Content-Type") != rest.ProblemContentType {
+			t.Errorf("%s %s = %d %q %q", tc.method, tc.path, res.StatusCode, p.Code, res.Header.Get("Content-Type"))
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("X-Request-ID") == "" {
+			t.Errorf("%s %s: missing headers %v", tc.method, tc.path, res.Header)
+		}
+	}
+	if res, _ := get(t, base+"/openapi.json"); res.StatusCode != 200 {
+		t.Errorf("/openapi.json = %d", res.StatusCode)
+	}
+}
+
+func TestPostgresAndRedisServe(t *testing.T) {
+	cfg := testConfig(t, map[string]string{
+		"DATABASE_URL": testenv.FreshPostgres(t),
+		"REDIS_URL":    testenv.RedisURL(t),
+	})
+	_, base := startApp(t, cfg)
+	checkReady(t, base, map[string]string{"database": "ok", "redis": "ok", "migrations": "ok"})
+}
+
+func TestReadinessFailsWhenRedisIsUnreachable(t *testing.T) {
+	// Port 1 on loopback refuses connections at once.
+	cfg := testConfig(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:1/0"})
+	_, base := startApp(t, cfg)
+	res, body := get(t, base+"/readyz")
+	checks, _ := body["checks"].(map[string]any)
+	if res.StatusCode != 503 || checks["redis"] != "failing" || checks["database"] != "ok" {
+		t.Errorf("/readyz = %d %v", res.StatusCode, body)
+	}
+	// The service still answers while Redis is down: the in-process limiter stands in.
+	if res, _ := get(t, base+"/v1/anything"); res.StatusCode != 404 || res.Header.Get("RateLimit-Limit") == "" {
+		t.Errorf("request during Redis outage = %d %v", res.StatusCode, res.Header)
+	}
+}
+
+func TestMigrationsPendingWithoutAutoMigrate(t *testing.T) {
+	cfg := testConfig(t, map[string]string{"AUTO_MIGRATE": "false"})
+	_, base := startApp(t, cfg)
+	res, body := get(t, base+"/readyz")
+	checks, _ := body["checks"].(map[string]any)
+	if res.StatusCode != 503 || checks["migrations"] != "failing" {
+		t.Errorf("/readyz = %d %v", res.StatusCode, body)
+	}
+	if err := Migrate(context.Background(), cfg, slog.New(slog.DiscardHandler), "up", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	checkReady(t, base, map[string]string{"migrations": "ok"})
+}
+
+type slowRoutes struct{ started chan struct{} }
+
+type slowOutput struct {
+	Body struct {
+		Done bool `json:"done"`
+	}
+}
+
+func (s slowRoutes) Register(api *rest.API) {
+	rest.Register(api, huma.Operation{OperationID: "slow", Method: "GET", Path: "/v1/test/slow", Summary: "Slow"},
+		func(ctx context.Context, _ *struct{}) (*slowOutput, error) {
+			s.started <- struct{}{}
+			time.Sleep(400 * time.Millisecond)
+			out := &slowOutput{}
+			out.Body.Done = true
+			return out, nil
+		})
+}
+
+func TestShutdownFinishesInFlightRequests(t *testing.T) {
+	const inFlight = 20
+	routes := slowRoutes{started: make(chan struct{}, inFlight)}
+	cfg := testConfig(t, nil)
+	a, base := startApp(t, cfg, fx.Provide(fx.Annotate(func() rest.Routes { return routes }, fx.ResultTags(`group:"routes"`))))
+
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	var wg sync.WaitGroup
+	results := make(chan string, inFlight)
+	for range inFlight {
+		wg.Go(func() {
+			res, err := client.Get(base + "/v1/test/slow")
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(b), `"done":true`) {
+				results <- res.Status + " " + string(b)
+			}
+		})
+	}
+	for range inFlight {
+		<-routes.started
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	wg.Wait()
+	close(results)
+	for r := range results {
+		t.Errorf("in-flight request lost: %s", r)
+	}
+	if _, err := client.Get(base + "/healthz"); err == nil {
+		t.Error("the listener must be closed after stop")
+	}
+}
