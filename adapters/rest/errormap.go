@@ -36,7 +36,7 @@ func problemFor(ctx context.Context, err error) *Problem {
 			return p
 		}
 	}
-	errorLogger.ErrorContext(ctx, "unhandled error", "request_id", ri.ID, "error", err)
+	Logger(ctx).ErrorContext(ctx, "unhandled error", "request_id", ri.ID, "error", err)
 	p = NewProblem(http.StatusInternalServerError, "internal_error", "")
 	p.RequestID = ri.ID
 	return p

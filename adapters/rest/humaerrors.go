@@ -1,32 +1,27 @@
 package rest
 
 import (
+	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// errorLogger receives the server-side detail of answers that hide it (5xx).
-// It is set by NewRouter; huma's error hook is a package-level variable, so
-// the logger has to be one too.
-var errorLogger = slog.Default()
-
 // Huma builds every error it writes through NewErrorWithContext; replacing it
 // makes validation, parsing and handler errors all leave in the problem+json
 // shape of API.md.
 func init() {
 	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
-		var requestID string
+		rctx := context.Background()
 		if ctx != nil {
-			requestID = Info(ctx.Context()).ID
+			rctx = ctx.Context()
 		}
 		p := problemFromHuma(status, msg, errs)
-		p.RequestID = requestID
+		p.RequestID = Info(rctx).ID
 		if p.Status >= 500 {
-			errorLogger.Error("request failed", "request_id", requestID, "status", p.Status, "error", errors.Join(errs...))
+			Logger(rctx).Error("request failed", "request_id", p.RequestID, "status", p.Status, "error", errors.Join(errs...))
 		}
 		return p
 	}

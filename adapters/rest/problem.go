@@ -25,7 +25,7 @@ type Problem struct {
 	Status    int               `json:"status" example:"422"`
 	Detail    string            `json:"detail" example:"validation failed"`
 	Code      string            `json:"code" example:"validation_failed" doc:"Stable snake_case error code"`
-	RequestID string            `json:"request_id" example:"01J9Z3K6Q2W8X4Y6Z8A0B2C4D6"`
+	RequestID string            `json:"request_id" minLength:"1" example:"01J9Z3K6Q2W8X4Y6Z8A0B2C4D6"`
 	Errors    []FieldError      `json:"errors,omitempty" doc:"Invalid fields (422 only)"`
 	Checks    map[string]string `json:"checks,omitempty" doc:"Readiness checks (503 from /readyz only)"`
 

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"log/slog"
 	"net/netip"
 )
 
@@ -13,6 +14,17 @@ type RequestInfo struct {
 	ClientIP netip.Addr
 	UserID   string
 	Route    string
+	// log is the router's logger, so errors written outside the middleware
+	// chain (huma's hooks) reach the logger of the router that served them.
+	log *slog.Logger
+}
+
+// Logger returns the logger of the router serving ctx.
+func Logger(ctx context.Context) *slog.Logger {
+	if l := Info(ctx).log; l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 type requestInfoKey struct{}

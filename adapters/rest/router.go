@@ -7,6 +7,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"reflect"
+	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humagin"
@@ -46,6 +48,7 @@ func Register[I, O any](api *API, op huma.Operation, handler func(ctx context.Co
 	// Huma answers 413 when it has read MaxBodyBytes bytes, so one extra
 	// byte lets a body of exactly BODY_LIMIT through.
 	op.MaxBodyBytes = api.bodyLimit + 1
+	op.Errors = documentedErrors(op, reflect.TypeFor[I]())
 	huma.Register(api.API, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := handler(ctx, in)
 		if err != nil {
@@ -55,12 +58,13 @@ func Register[I, O any](api *API, op huma.Operation, handler func(ctx context.Co
 	})
 }
 
+// Gin's mode is process-wide; set it once rather than per router.
+func init() { gin.SetMode(gin.ReleaseMode) }
+
 // NewRouter builds the engine with the middleware order of ARCHITECTURE.md.
 func NewRouter(d Deps) (*gin.Engine, *API) {
-	gin.SetMode(gin.ReleaseMode)
 	cfg := d.Config
 	log := d.Logger
-	errorLogger = log
 
 	ips := ClientIPResolver{Trusted: cfg.TrustedProxies, Cloudflare: cfg.TrustedPlatform == "cloudflare"}
 	engine := gin.New()
@@ -69,7 +73,7 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	engine.RedirectFixedPath = false
 	engine.ContextWithFallback = true
 
-	engine.Use(recoverPanics(log), requestID(), accessLog(log), securityHeaders(cfg.Env.Deployed()))
+	engine.Use(recoverPanics(log), requestID(log), accessLog(log), securityHeaders(cfg.Env.Deployed()))
 	if cfg.Env.Deployed() {
 		engine.Use(requireHTTPS(ips))
 	}
@@ -89,7 +93,7 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	})
 
 	hcfg := huma.DefaultConfig("Lenticular API", d.Version)
-	hcfg.OpenAPIPath = "/openapi"
+	hcfg.OpenAPIPath = "" // served by serveSpec: huma's own handler caches the document without a lock
 	hcfg.DocsPath = ""    // served by serveDocs with its own CSP
 	hcfg.SchemasPath = "" // no $schema links in bodies: clients get plain JSON
 	hcfg.CreateHooks = nil
@@ -102,9 +106,35 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	api := &API{API: humagin.New(engine, hcfg), bodyLimit: int64(cfg.BodyLimit)}
 
 	registerOperations(api, d.Readiness)
-	engine.GET("/docs", serveDocs)
 	for _, r := range d.Routes {
 		r.Register(api)
 	}
+	serveSpec(engine, api.OpenAPI())
+	engine.GET("/docs", serveDocs)
 	return engine, api
+}
+
+// documentedErrors lists every error status the chain can answer for op, so
+// the document tells clients about answers that come from middleware too.
+func documentedErrors(op huma.Operation, input reflect.Type) []int {
+	errs := append([]int(nil), op.Errors...)
+	add := func(codes ...int) {
+		for _, c := range codes {
+			if !slices.Contains(errs, c) {
+				errs = append(errs, c)
+			}
+		}
+	}
+	add(http.StatusInternalServerError)
+	if !isProbe(op.Path) {
+		add(http.StatusTooManyRequests)
+	}
+	if _, hasBody := input.FieldByName("Body"); hasBody {
+		add(http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
+	}
+	if input.NumField() > 0 {
+		add(http.StatusUnprocessableEntity)
+	}
+	slices.Sort(errs)
+	return errs
 }
