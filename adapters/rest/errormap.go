@@ -6,16 +6,21 @@ import (
 	"net/http"
 )
 
-// domainError maps one module error value to its HTTP status and code. This
-// table is the only place that knows both sides; modules add rows here as
-// they land.
+// domainError maps one module error value to its HTTP status and code.
+// Together the rows are the only place that knows both sides; each module's
+// handler file adds its rows with `var _ = mapErrors(...)`.
 type domainError struct {
 	err    error
 	status int
 	code   string
 }
 
-var domainErrors = []domainError{}
+var domainErrors []domainError
+
+func mapErrors(rows ...domainError) bool {
+	domainErrors = append(domainErrors, rows...)
+	return true
+}
 
 // problemFor turns whatever a use case returned into the answer a client
 // sees. An error nobody mapped is a 500 whose detail stays in the log: it is

@@ -23,6 +23,16 @@ import (
 	"github.com/lenticular/lenticular/platform/httpserver"
 )
 
+// features holds one fx.Option per product module (users, auth, links,
+// search, ...), each declared in its own file of this package with
+// `var _ = feature(...)`, so adding a module never edits this file.
+var features []fx.Option
+
+func feature(o fx.Option) bool {
+	features = append(features, o)
+	return true
+}
+
 // App is a composed service, ready to start.
 type App struct {
 	fx     *fx.App
@@ -52,6 +62,7 @@ func New(cfg *config.Config, version string, log *slog.Logger, extra ...fx.Optio
 			newServer,
 		),
 		fx.Invoke(migrateOnStart, func(s *httpserver.Server) { a.server = s }),
+		fx.Options(features...),
 		fx.Options(extra...),
 	)
 	return a
