@@ -40,3 +40,17 @@ func Info(ctx context.Context) *RequestInfo {
 func withInfo(ctx context.Context, ri *RequestInfo) context.Context {
 	return context.WithValue(ctx, requestInfoKey{}, ri)
 }
+
+// LogAttrs gives loggers the request's id, client IP and user id, so that a
+// module logging with a request's context is traceable to the request.
+func LogAttrs(ctx context.Context) []slog.Attr {
+	ri, ok := ctx.Value(requestInfoKey{}).(*RequestInfo)
+	if !ok {
+		return nil
+	}
+	attrs := []slog.Attr{slog.String("request_id", ri.ID), slog.String("ip", ri.ClientIP.String())}
+	if ri.UserID != "" {
+		attrs = append(attrs, slog.String("user_id", ri.UserID))
+	}
+	return attrs
+}

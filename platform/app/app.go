@@ -21,6 +21,7 @@ import (
 	"github.com/lenticular/lenticular/platform/config"
 	"github.com/lenticular/lenticular/platform/database"
 	"github.com/lenticular/lenticular/platform/httpserver"
+	"github.com/lenticular/lenticular/platform/logging"
 )
 
 // features holds one fx.Option per product module (users, auth, links,
@@ -43,6 +44,7 @@ type App struct {
 // with fx.Replace or fx.Decorate.
 func New(cfg *config.Config, version string, log *slog.Logger, extra ...fx.Option) *App {
 	a := &App{}
+	log = slog.New(logging.WithContext(log.Handler(), rest.LogAttrs))
 	a.fx = fx.New(
 		fx.WithLogger(func() fxevent.Logger {
 			l := &fxevent.SlogLogger{Logger: log}

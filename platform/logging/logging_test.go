@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -32,5 +33,34 @@ func TestParseLevel(t *testing.T) {
 		if got := ParseLevel(in); got != want {
 			t.Errorf("ParseLevel(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+type ctxKey struct{}
+
+func TestWithContextAddsRequestAttributes(t *testing.T) {
+	var buf bytes.Buffer
+	base := New(&buf, true, "info")
+	log := slog.New(WithContext(base.Handler(), func(ctx context.Context) []slog.Attr {
+		if id, ok := ctx.Value(ctxKey{}).(string); ok {
+			return []slog.Attr{slog.String("request_id", id)}
+		}
+		return nil
+	})).With("component", "auth")
+	ctx := context.WithValue(context.Background(), ctxKey{}, "req-1")
+	log.WarnContext(ctx, "security event", "event", "login_failed")
+	log.Info("no context")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines: %q", buf.String())
+	}
+	var first, second map[string]any
+	_ = json.Unmarshal([]byte(lines[0]), &first)
+	_ = json.Unmarshal([]byte(lines[1]), &second)
+	if first["request_id"] != "req-1" || first["event"] != "login_failed" || first["component"] != "auth" {
+		t.Errorf("first line %v", first)
+	}
+	if _, ok := second["request_id"]; ok {
+		t.Errorf("second line must not carry a request id: %v", second)
 	}
 }
