@@ -58,8 +58,7 @@ func NewMigrator(db *database.DB, log *slog.Logger) (*Migrator, error) {
 	return &Migrator{m: m, db: db}, nil
 }
 
-// Up applies River's pending migrations, each in its own transaction, and
-// returns them.
+// Up applies River's pending migrations and returns them.
 func (m *Migrator) Up(ctx context.Context) ([]Migration, error) {
 	return m.migrate(ctx, rivermigrate.DirectionUp, nil)
 }
@@ -71,23 +70,16 @@ func (m *Migrator) Down(ctx context.Context) ([]Migration, error) {
 }
 
 func (m *Migrator) migrate(ctx context.Context, dir rivermigrate.Direction, opts *rivermigrate.MigrateOpts) ([]Migration, error) {
-	if m.db.Dialect == database.DialectPostgres {
-		// Several instances starting at once: one migrates, the others wait
-		// for the lock and then find nothing to do. The lock is held by a
-		// session of its own because River applies each migration in its own
-		// transaction (a new enum value cannot be used in the transaction
-		// that adds it). SQLite's BEGIN IMMEDIATE already serialises writers.
-		conn, err := m.db.SQL.Conn(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("job migrations %s: %w", dir, err)
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLock); err != nil {
-			return nil, fmt.Errorf("job migrations %s: lock: %w", dir, err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLock) //nolint:errcheck // closing the session frees it too
+	var (
+		res *rivermigrate.MigrateResult
+		err error
+	)
+	switch m.db.Dialect {
+	case database.DialectPostgres:
+		res, err = m.migratePostgres(ctx, dir, opts)
+	default:
+		res, err = m.migrateInTx(ctx, dir, opts)
 	}
-	res, err := m.m.Migrate(ctx, dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("job migrations %s: %w", dir, err)
 	}
@@ -96,6 +88,39 @@ func (m *Migrator) migrate(ctx context.Context, dir rivermigrate.Direction, opts
 		out = append(out, Migration{Version: v.Version, Name: v.Name, Applied: dir == rivermigrate.DirectionUp, Duration: v.Duration})
 	}
 	return out, nil
+}
+
+// migratePostgres holds an advisory lock while River migrates, so that of
+// several instances starting at once one migrates and the others wait and
+// then find nothing to do. The lock belongs to a session of its own because
+// River needs a transaction per migration (a new enum value cannot be used
+// in the transaction that adds it).
+func (m *Migrator) migratePostgres(ctx context.Context, dir rivermigrate.Direction, opts *rivermigrate.MigrateOpts) (*rivermigrate.MigrateResult, error) {
+	conn, err := m.db.SQL.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLock); err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLock) //nolint:errcheck // closing the session frees it too
+	return m.m.Migrate(ctx, dir, opts)
+}
+
+// migrateInTx applies everything in one transaction: on SQLite, BEGIN
+// IMMEDIATE makes every other migrating connection (or process) wait.
+func (m *Migrator) migrateInTx(ctx context.Context, dir rivermigrate.Direction, opts *rivermigrate.MigrateOpts) (*rivermigrate.MigrateResult, error) {
+	tx, err := m.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	res, err := m.m.MigrateTx(ctx, tx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res, tx.Commit()
 }
 
 // Pending returns how many of River's migrations the database lacks.
