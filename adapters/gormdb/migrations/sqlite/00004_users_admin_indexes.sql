@@ -1,0 +1,9 @@
+-- See postgres/00004_users_admin_indexes.sql.
+
+-- +goose Up
+CREATE INDEX users_live_role_id_idx ON users (role, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX users_active_admins_idx ON users (id) WHERE role = 'admin' AND is_active = 1 AND deleted_at IS NULL;
+
+-- +goose Down
+DROP INDEX users_active_admins_idx;
+DROP INDEX users_live_role_id_idx;
