@@ -1,0 +1,299 @@
+package gormdb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/lenticular/lenticular/modules/links"
+	"github.com/lenticular/lenticular/modules/search"
+	"github.com/lenticular/lenticular/platform/database"
+)
+
+var (
+	_ search.LinkIndex = (*Search)(nil)
+	_ search.UserIndex = (*Search)(nil)
+)
+
+// Search implements the search ports: tsvector + GIN and pg_trgm on
+// PostgreSQL, FTS5 on SQLite (migration 00011 of each dialect).
+type Search struct{ db *database.DB }
+
+// NewSearch returns the search indexes over db.
+func NewSearch(db *database.DB) *Search { return &Search{db: db} }
+
+// SearchLinks implements search.LinkIndex.
+func (s *Search) SearchLinks(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
+	if s.db.Dialect == database.DialectSQLite {
+		return s.searchLinksSQLite(ctx, q, limit, offset)
+	}
+	return s.searchLinksPostgres(ctx, q, limit, offset)
+}
+
+// SearchUsers implements search.UserIndex.
+func (s *Search) SearchUsers(ctx context.Context, q string, limit int) ([]links.Profile, error) {
+	if s.db.Dialect == database.DialectSQLite {
+		return s.searchUsersSQLite(ctx, q, limit)
+	}
+	return s.searchUsersPostgres(ctx, q, limit)
+}
+
+// headlineOptions asks ts_headline for a short fragment with the matches
+// between the markers search.SnippetStart and search.SnippetStop.
+const headlineOptions = `StartSel="` + search.SnippetStart + `", StopSel="` + search.SnippetStop + `", MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "`
+
+type hitRow struct {
+	ID      uuid.UUID
+	Rank    float64
+	Snippet string
+}
+
+func toHits(rows []hitRow) []search.LinkHit {
+	out := make([]search.LinkHit, len(rows))
+	for i, r := range rows {
+		out[i] = search.LinkHit{LinkID: r.ID, Rank: r.Rank, Snippet: r.Snippet}
+	}
+	return out
+}
+
+// The query is the normalised words joined by spaces through
+// plainto_tsquery: whatever the user typed is text, never tsquery syntax,
+// and a query of stop words only is empty and matches nothing.
+func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
+	text := strings.Join(search.Terms(q), " ")
+	var rows []hitRow
+	err := s.db.Conn(ctx).Raw(`
+		WITH q AS (SELECT plainto_tsquery('lt_english', ?) AS query),
+		hits AS (
+			SELECT l.id, ts_rank_cd(l.search_vector, q.query) AS rank
+			FROM links l, q
+			WHERE l.search_vector @@ q.query
+			ORDER BY rank DESC, l.id DESC
+			LIMIT ? OFFSET ?
+		)
+		SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), q.query, ?) AS snippet
+		FROM hits h JOIN links l ON l.id = h.id, q
+		ORDER BY h.rank DESC, h.id DESC`, text, limit, offset, headlineOptions).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("search links: %w", err)
+	}
+	return toHits(rows), nil
+}
+
+// FTSQuery turns normalised text into an FTS5 query that matches rows
+// holding every word: each word is a double-quoted string (a literal: "*",
+// ":", "(", NEAR, AND, OR and quotes mean nothing inside one), optionally a
+// prefix query. Words come from search.Terms, so they hold only letters,
+// marks and digits; quotes are doubled all the same. It returns "" when the
+// text has no word.
+func FTSQuery(q string, prefix bool) string {
+	terms := search.Terms(q)
+	parts := make([]string, 0, len(terms))
+	for _, t := range terms {
+		p := `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		if prefix {
+			p += "*"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ftsPhrase quotes text as one FTS5 string (for the trigram index, where
+// the whole text is matched as a substring).
+func ftsPhrase(text string) string {
+	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+}
+
+func (s *Search) searchLinksSQLite(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
+	match := FTSQuery(q, false)
+	if match == "" {
+		return nil, nil
+	}
+	var rows []hitRow
+	// bm25 is lower for better matches; the weights put the title above
+	// the domain above the URL, like the tsvector weights on PostgreSQL.
+	err := s.db.Conn(ctx).Raw(`
+		SELECT l.id, -bm25(links_fts, 10.0, 4.0, 2.0) AS rank,
+			snippet(links_fts, -1, char(2), char(3), ' … ', 16) AS snippet
+		FROM links_fts JOIN links l ON l.seq = links_fts.rowid
+		WHERE links_fts MATCH ?
+		ORDER BY bm25(links_fts, 10.0, 4.0, 2.0), l.id DESC
+		LIMIT ? OFFSET ?`, match, limit, offset).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("search links: %w", err)
+	}
+	return toHits(rows), nil
+}
+
+// likeEscape escapes LIKE's wildcards (with the default escape, "\").
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// typoThreshold is pg_trgm.word_similarity_threshold for typeahead: low
+// enough that one wrong, missing or extra letter in a word of five or more
+// letters still matches, high enough to keep noise out.
+const typoThreshold = "0.45"
+
+// On PostgreSQL every tier is computed in SQL from the same key the GIN
+// trigram index holds: exact (username or display name equal, ignoring
+// case and accents), prefix of the key, prefix of a word, substring, then
+// typo matches by word similarity.
+func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) ([]links.Profile, error) {
+	key := strings.ReplaceAll(q, "_", " ")
+	pattern := likeEscape(key)
+	var rows []profileRow
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		tx := s.db.Conn(ctx)
+		if err := tx.Exec(`SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`, typoThreshold).Error; err != nil {
+			return err
+		}
+		// The patterns are expressions of parameters only, so the planner
+		// folds them to constants and can use the trigram index.
+		const k = `lower(lt_unaccent(@key))`
+		const pat = `lower(lt_unaccent(@pattern))`
+		const exact = `lower(lt_unaccent(@q))`
+		const userKey = `lt_user_search_key(u.username, u.display_name)`
+		return tx.Raw(`
+			SELECT u.id, u.username, COALESCE(u.display_name, '') AS display_name, COALESCE(u.avatar_url, '') AS avatar_url,
+				COALESCE(u.bio, '') AS bio, u.created_at
+			FROM users u
+			WHERE u.deleted_at IS NULL
+			  AND (`+userKey+` LIKE '%' || `+pat+` || '%' OR `+k+` <% `+userKey+`)
+			ORDER BY
+				CASE
+					WHEN lower(lt_unaccent(coalesce(u.username, ''))) = `+exact+` THEN 0
+					WHEN lower(lt_unaccent(u.display_name)) = `+exact+` THEN 1
+					WHEN `+userKey+` LIKE `+pat+` || '%'
+					  OR lower(lt_unaccent(u.display_name)) LIKE `+pat+` || '%' THEN 2
+					WHEN ' ' || `+userKey+` LIKE '% ' || `+pat+` || '%' THEN 3
+					WHEN `+userKey+` LIKE '%' || `+pat+` || '%' THEN 4
+					ELSE 5
+				END,
+				word_similarity(`+k+`, `+userKey+`) DESC,
+				length(`+userKey+`),
+				u.username_normalized NULLS LAST, u.id
+			LIMIT @limit`, map[string]any{"q": q, "key": key, "pattern": pattern, "limit": limit}).Scan(&rows).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search users: %w", err)
+	}
+	out := make([]links.Profile, len(rows))
+	for i, r := range rows {
+		out[i] = r.profile()
+	}
+	return out, nil
+}
+
+// userCandidates bounds how many FTS matches SQLite ranks per query.
+const userCandidates = 200
+
+// On SQLite the FTS5 indexes find candidates (word prefixes, and for three
+// characters or more trigram substrings) and the tiers are computed here,
+// with the same folding (case, accents) as the indexes.
+func (s *Search) searchUsersSQLite(ctx context.Context, q string, limit int) ([]links.Profile, error) {
+	words := FTSQuery(q, true)
+	if words == "" {
+		return nil, nil
+	}
+	const cols = `u.id, u.username, COALESCE(u.display_name, '') AS display_name, COALESCE(u.avatar_url, '') AS avatar_url, COALESCE(u.bio, '') AS bio, u.created_at`
+	query := `SELECT ` + cols + ` FROM users u WHERE u.deleted_at IS NULL AND u.id IN (
+		SELECT user_id FROM (SELECT s.user_id FROM user_search_words w JOIN user_search s ON s.seq = w.rowid
+			WHERE user_search_words MATCH ? LIMIT ?)`
+	args := []any{words, userCandidates}
+	if len([]rune(q)) >= 3 {
+		query += ` UNION SELECT user_id FROM (SELECT s.user_id FROM user_search_tri t JOIN user_search s ON s.seq = t.rowid
+			WHERE user_search_tri MATCH ? LIMIT ?)`
+		args = append(args, ftsPhrase(q), userCandidates)
+	}
+	query += `)`
+	var rows []profileRow
+	if err := s.db.Conn(ctx).Raw(query, args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("search users: %w", err)
+	}
+	return rankUsers(q, rows, limit), nil
+}
+
+// fold lower-cases s and strips its diacritics (José -> jose), and reads
+// underscores as spaces.
+func fold(s string) string {
+	d := norm.NFD.String(strings.ToLower(s))
+	var b strings.Builder
+	for _, r := range d {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == '_':
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// rankUsers orders candidates exact username > exact display name >
+// prefix > word prefix > substring,
+// then shorter names, then by username, and keeps the first limit.
+func rankUsers(q string, rows []profileRow, limit int) []links.Profile {
+	fq := fold(q)
+	tier := func(r profileRow) int {
+		u, d := "", fold(r.DisplayName)
+		if r.Username != nil {
+			u = fold(*r.Username)
+		}
+		key := u + " " + d
+		switch {
+		case u == fq:
+			return 0
+		case d == fq:
+			return 1
+		case strings.HasPrefix(u, fq) || strings.HasPrefix(d, fq):
+			return 2
+		case strings.Contains(" "+key, " "+fq):
+			return 3
+		case strings.Contains(key, fq):
+			return 4
+		}
+		return 5
+	}
+	type ranked struct {
+		r    profileRow
+		tier int
+		name string
+	}
+	rs := make([]ranked, len(rows))
+	for i, r := range rows {
+		name := ""
+		if r.Username != nil {
+			name = strings.ToLower(*r.Username)
+		}
+		rs[i] = ranked{r, tier(r), name}
+	}
+	slices.SortStableFunc(rs, func(a, b ranked) int {
+		if a.tier != b.tier {
+			return a.tier - b.tier
+		}
+		la, lb := len(a.name)+len(a.r.DisplayName), len(b.name)+len(b.r.DisplayName)
+		if la != lb {
+			return la - lb
+		}
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.r.ID.String(), b.r.ID.String())
+	})
+	if len(rs) > limit {
+		rs = rs[:limit]
+	}
+	out := make([]links.Profile, len(rs))
+	for i, r := range rs {
+		out[i] = r.r.profile()
+	}
+	return out
+}
