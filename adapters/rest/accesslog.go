@@ -13,16 +13,19 @@ import (
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
-		c.Next()
 		ri := Info(c.Request.Context())
+		// The route is known once Gin matched the request: logs written with
+		// the request's context (slow queries, modules) carry it too.
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		ri.Route = route
+		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
-		}
-		route := c.FullPath()
-		if route == "" {
-			route = "unmatched"
 		}
 		attrs := []slog.Attr{
 			slog.String("method", c.Request.Method),

@@ -42,6 +42,7 @@ func problemFor(ctx context.Context, err error) *Problem {
 		}
 	}
 	Logger(ctx).ErrorContext(ctx, "unhandled error", "request_id", ri.ID, "error", err)
+	reportError(ctx, err)
 	p = NewProblem(http.StatusInternalServerError, "internal_error", "")
 	p.RequestID = ri.ID
 	return p

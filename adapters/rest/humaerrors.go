@@ -21,7 +21,11 @@ func init() {
 		p := problemFromHuma(status, msg, errs)
 		p.RequestID = Info(rctx).ID
 		if p.Status >= 500 {
-			Logger(rctx).Error("request failed", "request_id", p.RequestID, "status", p.Status, "error", errors.Join(errs...))
+			err := errors.Join(errs...)
+			Logger(rctx).Error("request failed", "request_id", p.RequestID, "status", p.Status, "error", err)
+			if p.Status != http.StatusServiceUnavailable && err != nil {
+				reportError(rctx, err)
+			}
 		}
 		return p
 	}

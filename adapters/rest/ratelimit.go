@@ -36,6 +36,10 @@ func rateLimit(primary, fallback ratelimit.Limiter, p RatePolicy, log *slog.Logg
 		if p.Identify != nil {
 			if uid := p.Identify(c.Request); uid != "" {
 				key, limit = "user:"+uid, p.User
+				// Known before authentication runs, so that a refusal's
+				// security event names the user; authentication sets it
+				// again from the principal it establishes.
+				ri.UserID = uid
 			}
 		}
 		if !enforce(c, primary, fallback, key, limit, "general", log) {
@@ -66,6 +70,9 @@ func enforce(c *gin.Context, primary, fallback ratelimit.Limiter, key string, li
 		return true
 	}
 	ri := Info(ctx)
+	if ri.metrics != nil {
+		ri.metrics.RateLimited(policy)
+	}
 	log.Warn("security event", "event", "rate_limited", "policy", policy,
 		"request_id", ri.ID, "ip", ri.ClientIP.String(), "user_id", ri.UserID)
 	abortWithProblem(c, NewProblem(http.StatusTooManyRequests, "rate_limited", "too many requests; retry later").

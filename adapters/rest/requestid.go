@@ -13,13 +13,13 @@ const HeaderRequestID = "X-Request-ID"
 
 // requestID echoes a sane incoming X-Request-ID (so a trace can cross
 // services) and generates one otherwise; it also attaches RequestInfo.
-func requestID(log *slog.Logger) gin.HandlerFunc {
+func requestID(log *slog.Logger, metrics Metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader(HeaderRequestID)
 		if !saneRequestID(id) {
 			id = newRequestID()
 		}
-		ri := &RequestInfo{ID: id, log: log}
+		ri := &RequestInfo{ID: id, log: log, metrics: metrics}
 		c.Request = c.Request.WithContext(withInfo(c.Request.Context(), ri))
 		c.Writer.Header().Set(HeaderRequestID, id)
 		c.Next()

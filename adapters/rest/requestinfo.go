@@ -17,6 +17,9 @@ type RequestInfo struct {
 	// log is the router's logger, so errors written outside the middleware
 	// chain (huma's hooks) reach the logger of the router that served them.
 	log *slog.Logger
+	// metrics lets middleware outside NewRouter's reach (rate limits of
+	// other policies) count what they refuse.
+	metrics Metrics
 }
 
 // Logger returns the logger of the router serving ctx.
@@ -51,6 +54,9 @@ func LogAttrs(ctx context.Context) []slog.Attr {
 	attrs := []slog.Attr{slog.String("request_id", ri.ID), slog.String("ip", ri.ClientIP.String())}
 	if ri.UserID != "" {
 		attrs = append(attrs, slog.String("user_id", ri.UserID))
+	}
+	if ri.Route != "" {
+		attrs = append(attrs, slog.String("route", ri.Route))
 	}
 	return attrs
 }

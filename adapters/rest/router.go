@@ -34,6 +34,11 @@ type Deps struct {
 	Readiness []ReadinessCheck
 	Routes    []Routes
 	Identify  func(*http.Request) string
+	// Metrics, when set, counts requests and rate-limit refusals.
+	Metrics Metrics
+	// Sentry installs the Sentry middleware (the process-wide client must
+	// be initialised: platform/observability.InitSentry).
+	Sentry bool
 }
 
 // API wraps huma's API with the settings every operation shares.
@@ -73,7 +78,19 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	engine.RedirectFixedPath = false
 	engine.ContextWithFallback = true
 
-	engine.Use(recoverPanics(log), requestID(log), accessLog(log), securityHeaders(cfg.Env.Deployed()))
+	engine.Use(recoverPanics(log))
+	if d.Sentry {
+		engine.Use(sentryHub())
+	}
+	engine.Use(requestID(log, d.Metrics))
+	if d.Sentry {
+		engine.Use(sentryScope())
+	}
+	engine.Use(accessLog(log))
+	if d.Metrics != nil {
+		engine.Use(measure(d.Metrics))
+	}
+	engine.Use(securityHeaders(cfg.Env.Deployed()))
 	if cfg.Env.Deployed() {
 		engine.Use(requireHTTPS(ips))
 	}

@@ -60,7 +60,7 @@ func New(cfg *config.Config, version string, log *slog.Logger, extra ...fx.Optio
 			openRedis,
 			provideLimiters,
 			provideReadiness,
-			fx.Annotate(provideRouter, fx.ParamTags(``, ``, `name:"version"`, ``, ``, `group:"routes"`)),
+			fx.Annotate(provideRouter, fx.ParamTags(``, ``, `name:"version"`, ``, ``, `group:"routes"`, ``)),
 			newServer,
 		),
 		fx.Invoke(migrateOnStart, func(s *httpserver.Server) { a.server = s }),
@@ -91,7 +91,7 @@ func (a *App) Addr() string {
 	return a.server.Addr()
 }
 
-func openDatabase(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (*database.DB, error) {
+func openDatabase(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger, obs Observability) (*database.DB, error) {
 	db, err := database.Open(context.Background(), database.Options{
 		URL:              cfg.DatabaseURL.Reveal(),
 		DataDir:          cfg.DataDir,
@@ -99,6 +99,8 @@ func openDatabase(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (*datab
 		MaxIdleConns:     cfg.DBMaxIdleConns,
 		StatementTimeout: cfg.DBStatementTimeout,
 		Logger:           log,
+		SlowThreshold:    cfg.SlowQueryThreshold,
+		OnSlowQuery:      obs.Metrics.SlowQuery,
 	})
 	if err != nil {
 		return nil, err
@@ -153,11 +155,12 @@ func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator) []
 	}
 }
 
-func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes) http.Handler {
+func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes, obs Observability) http.Handler {
 	engine, _ := rest.NewRouter(rest.Deps{
 		Config: cfg, Logger: log, Version: version,
 		Limiter: l.Shared, Fallback: l.Fallback,
 		Readiness: checks, Routes: routes,
+		Metrics: obs.RESTMetrics(), Sentry: obs.Sentry,
 	})
 	return engine
 }

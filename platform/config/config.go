@@ -77,7 +77,9 @@ type Config struct {
 	SentryRelease          string  `env:"SENTRY_RELEASE"`
 	SentryTracesSampleRate float64 `env:"SENTRY_TRACES_SAMPLE_RATE" envDefault:"0"`
 	MetricsAddr            string  `env:"METRICS_ADDR"`
-	Worker                 string  `env:"WORKER" envDefault:"embedded"`
+	// SlowQueryThreshold: queries at least this slow are logged; 0 disables.
+	SlowQueryThreshold time.Duration `env:"SLOW_QUERY_THRESHOLD" envDefault:"200ms"`
+	Worker             string        `env:"WORKER" envDefault:"embedded"`
 }
 
 // Load reads the process environment.

@@ -39,6 +39,8 @@ func TestDefaults(t *testing.T) {
 		{"embedded", c.Embedded(), true},
 		{"mail dir", c.MailFileDir, filepath.Join("data", "mail")},
 		{"sentry env", c.SentryEnvironment, "development"},
+		{"slow query threshold", c.SlowQueryThreshold, 200 * time.Millisecond},
+		{"metrics addr", c.MetricsAddr, ""},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
@@ -98,6 +100,10 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{"unknown worker mode", map[string]string{"WORKER": "sometimes"}, "WORKER"},
 		{"sample rate", map[string]string{"SENTRY_TRACES_SAMPLE_RATE": "2"}, "SENTRY_TRACES_SAMPLE_RATE"},
 		{"frontend url", map[string]string{"FRONTEND_URL": "localhost:3000"}, "FRONTEND_URL"},
+		{"negative slow query threshold", map[string]string{"SLOW_QUERY_THRESHOLD": "-1ms"}, "SLOW_QUERY_THRESHOLD"},
+		{"bad slow query threshold", map[string]string{"SLOW_QUERY_THRESHOLD": "fast"}, "SLOW_QUERY_THRESHOLD"},
+		{"metrics addr without port", map[string]string{"METRICS_ADDR": "localhost"}, "METRICS_ADDR"},
+		{"metrics on the public listener", map[string]string{"METRICS_ADDR": ":8080"}, "METRICS_ADDR: must differ from HTTP_ADDR"},
 		{"bad bool", map[string]string{"COOKIE_SECURE": "maybe"}, "COOKIE_SECURE"},
 	}
 	for _, tc := range cases {

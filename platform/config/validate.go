@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -90,6 +91,16 @@ func (c *Config) Validate() error {
 	}
 	if !slices.Contains([]string{"embedded", "off"}, c.Worker) {
 		add("WORKER", "%q is not embedded or off", c.Worker)
+	}
+	if c.SlowQueryThreshold < 0 {
+		add("SLOW_QUERY_THRESHOLD", "must not be negative (0 turns the slow-query log off)")
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			add("METRICS_ADDR", "%q is not host:port (e.g. 127.0.0.1:9090) or empty", c.MetricsAddr)
+		} else if c.MetricsAddr == c.HTTPAddr && port != "0" {
+			add("METRICS_ADDR", "must differ from HTTP_ADDR: metrics and pprof never share the public listener")
+		}
 	}
 	if c.SentryTracesSampleRate < 0 || c.SentryTracesSampleRate > 1 {
 		add("SENTRY_TRACES_SAMPLE_RATE", "must be between 0 and 1")

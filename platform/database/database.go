@@ -60,6 +60,12 @@ type Options struct {
 	// Logger receives failed queries at Warn level (SQL text only, never the
 	// arguments). Nil discards them.
 	Logger *slog.Logger
+	// SlowThreshold is SLOW_QUERY_THRESHOLD: a successful query that took at
+	// least this long is logged at Warn with its duration and its SQL with
+	// placeholders only. Zero disables the slow-query log.
+	SlowThreshold time.Duration
+	// OnSlowQuery, when set, is called for each slow query (a metric).
+	OnSlowQuery func()
 }
 
 // DB is an open database.
@@ -105,14 +111,14 @@ func (d *DB) Close() error {
 	return d.SQL.Close()
 }
 
-// gormConfig is shared by both dialects: failed queries go to the logger
-// without their arguments, driver errors are translated to gorm's portable
+// gormConfig is shared by both dialects: failed and slow queries go to the
+// logger without their arguments, driver errors are translated to gorm's portable
 // ones (gorm.ErrDuplicatedKey, gorm.ErrForeignKeyViolated), timestamps gorm
 // fills in are UTC, and gorm does not ping on its own (Open pings with ctx).
-func gormConfig(l *slog.Logger) *gorm.Config {
+func gormConfig(o Options) *gorm.Config {
 	var gl logger.Interface = logger.Discard
-	if l != nil {
-		gl = &slogLogger{log: l}
+	if o.Logger != nil {
+		gl = &slogLogger{log: o.Logger, slow: o.SlowThreshold, onSlow: o.OnSlowQuery}
 	}
 	return &gorm.Config{
 		Logger:               gl,

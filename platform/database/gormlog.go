@@ -10,12 +10,15 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// slogLogger reports failed queries to slog at Warn level. It logs the SQL
-// text with its placeholders but never the arguments, which can hold
+// slogLogger reports failed and slow queries to slog at Warn level. It logs
+// the SQL text with its placeholders but never the arguments, which can hold
 // passwords, tokens or personal data. Everything else gorm would log is
-// dropped.
+// dropped. Records are logged with the query's context, so a query made for
+// a request carries its request id, client IP, user id and route.
 type slogLogger struct {
-	log *slog.Logger
+	log    *slog.Logger
+	slow   time.Duration // 0: no slow-query log
+	onSlow func()
 }
 
 var (
@@ -41,7 +44,13 @@ func (l *slogLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (stri
 }
 
 func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	if err == nil || errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, context.Canceled) {
+	if err == nil || errors.Is(err, gorm.ErrRecordNotFound) {
+		if elapsed := time.Since(begin); l.slow > 0 && elapsed >= l.slow {
+			l.slowQuery(ctx, elapsed, fc)
+		}
+		return
+	}
+	if errors.Is(err, context.Canceled) {
 		return
 	}
 	sql, rows := fc()
@@ -50,5 +59,18 @@ func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 		slog.Int64("rows", rows),
 		slog.Duration("duration", time.Since(begin)),
 		slog.String("error", err.Error()),
+	)
+}
+
+func (l *slogLogger) slowQuery(ctx context.Context, elapsed time.Duration, fc func() (string, int64)) {
+	if l.onSlow != nil {
+		l.onSlow()
+	}
+	sql, rows := fc()
+	l.log.WarnContext(ctx, "slow query",
+		slog.Duration("duration", elapsed),
+		slog.Duration("threshold", l.slow),
+		slog.String("sql", sql),
+		slog.Int64("rows", rows),
 	)
 }

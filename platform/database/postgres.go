@@ -45,7 +45,7 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s (DATABASE_URL): %w", target, err)
 	}
-	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig(o.Logger))
+	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), gormConfig(o))
 	if err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open %s: %w", target, err)

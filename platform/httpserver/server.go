@@ -15,15 +15,24 @@ import (
 
 // Server is an http.Server bound to a listener of its own.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	log  *slog.Logger
-	done chan struct{}
+	srv     *http.Server
+	setting string
+	ln      net.Listener
+	log     *slog.Logger
+	done    chan struct{}
 }
 
-// New prepares a server; nothing listens until Start.
+// New prepares the public server (HTTP_ADDR); nothing listens until Start.
 func New(addr string, h http.Handler, log *slog.Logger) *Server {
+	return NewFor("HTTP_ADDR", addr, h, log)
+}
+
+// NewFor prepares a server whose address comes from the named setting,
+// which start-up errors and logs mention (METRICS_ADDR for the private
+// listener).
+func NewFor(setting, addr string, h http.Handler, log *slog.Logger) *Server {
 	return &Server{
+		setting: setting,
 		srv: &http.Server{
 			Addr:              addr,
 			Handler:           h,
@@ -44,7 +53,7 @@ func New(addr string, h http.Handler, log *slog.Logger) *Server {
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.srv.Addr)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR %s: %w", s.srv.Addr, err)
+		return fmt.Errorf("%s %s: %w", s.setting, s.srv.Addr, err)
 	}
 	s.ln = ln
 	go func() {
@@ -53,7 +62,7 @@ func (s *Server) Start() error {
 			s.log.Error("http server stopped", "error", err)
 		}
 	}()
-	s.log.Info("listening", "addr", ln.Addr().String())
+	s.log.Info("listening", "addr", ln.Addr().String(), "setting", s.setting)
 	return nil
 }
 
