@@ -23,7 +23,16 @@ const usage = `Lenticular: accounts, sessions, links and search behind one REST 
 
 Usage:
   lenticular [serve]                 migrate (when AUTO_MIGRATE is on) and serve HTTP
+                                     (and run jobs, unless WORKER=off)
+  lenticular worker                  run background jobs only (no HTTP server)
   lenticular migrate up|down|status  apply, roll back one, or list migrations
+  lenticular jobs list [--state S] [--limit N]
+                                     list jobs, newest first; S is failed, available,
+                                     running, completed, cancelled, discarded,
+                                     retryable or scheduled
+  lenticular mail batch --template NAME --to FILE [--batch ID] [--data k=v ...]
+                                     queue one email per address in FILE (one per
+                                     line, or CSV with an email column); safe to re-run
   lenticular version                 print the version
 
 Settings come from the environment; see README.md and configs/.
@@ -69,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate":
+	case "serve", "migrate", "worker", "jobs", "mail":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (run lenticular help)", cmd)}
 	}
@@ -85,6 +94,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return usageError{"usage: lenticular migrate up|down|status"}
 		}
 		return app.Migrate(context.Background(), cfg, log, args[0], stdout)
+	case "worker":
+		if len(args) != 0 {
+			return usageError{fmt.Sprintf("worker takes no arguments, got %q", args)}
+		}
+		if err := cfg.EnsureJWTSecret(); err != nil {
+			return err
+		}
+		return app.Work(cfg, buildVersion(), log)
+	case "jobs":
+		return runJobsCmd(args, cfg, log, stdout, stderr)
+	case "mail":
+		return runMailCmd(args, cfg, log, stdout, stderr)
 	default:
 		if len(args) != 0 {
 			return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/lenticular/lenticular/adapters/gormdb"
+	"github.com/lenticular/lenticular/adapters/jobs"
 	"github.com/lenticular/lenticular/adapters/memory"
 	"github.com/lenticular/lenticular/adapters/redisstore"
 	"github.com/lenticular/lenticular/adapters/rest"
@@ -137,7 +138,7 @@ func provideLimiters(rdb *redis.Client) Limiters {
 	return Limiters{Shared: redisstore.NewLimiter(rdb), Fallback: local}
 }
 
-func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator) []rest.ReadinessCheck {
+func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator, jm *jobs.Migrator) []rest.ReadinessCheck {
 	redisCheck := rest.ReadinessCheck{Name: "redis"}
 	if rdb != nil {
 		redisCheck.Check = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
@@ -147,8 +148,12 @@ func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator) []
 		redisCheck,
 		{Name: "migrations", Check: func(ctx context.Context) error {
 			n, err := m.Pending(ctx)
-			if err == nil && n > 0 {
-				err = fmt.Errorf("%d pending migrations", n)
+			if err != nil {
+				return err
+			}
+			jn, err := jm.Pending(ctx) // River's own tables
+			if err == nil && n+jn > 0 {
+				err = fmt.Errorf("%d pending migrations", n+jn)
 			}
 			return err
 		}},

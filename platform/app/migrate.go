@@ -38,7 +38,11 @@ func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger, action s
 		for _, a := range applied {
 			fmt.Fprintf(out, "applied %s (%s)\n", a.Name, a.Duration.Round(time.Millisecond))
 		}
-		if err == nil && len(applied) == 0 {
+		if err != nil {
+			return err
+		}
+		n, err := jobsMigrateUp(ctx, db, out)
+		if err == nil && len(applied)+n == 0 {
 			fmt.Fprintln(out, "no pending migrations")
 		}
 		return err
@@ -46,7 +50,14 @@ func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger, action s
 		a, err := m.Down(ctx)
 		if a != nil {
 			fmt.Fprintf(out, "rolled back %s\n", a.Name)
-		} else if err == nil {
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		// Nothing of the application's left: River's tables go last.
+		n, err := jobsMigrateDown(ctx, db, out)
+		if err == nil && n == 0 {
 			fmt.Fprintln(out, "nothing to roll back")
 		}
 		return err
@@ -63,6 +74,9 @@ func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger, action s
 			at = s.AppliedAt.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\n", s.Version, s.Name, at)
+	}
+	if err := jobsMigrateStatus(ctx, db, w); err != nil {
+		return err
 	}
 	return w.Flush()
 }
