@@ -34,6 +34,9 @@ type Deps struct {
 	Readiness []ReadinessCheck
 	Routes    []Routes
 	Identify  func(*http.Request) string
+	// Authenticator checks the access tokens of operations with
+	// Security: AuthRequired (see auth_middleware.go); nil refuses them all.
+	Authenticator Authenticator
 	// Metrics, when set, counts requests and rate-limit refusals.
 	Metrics Metrics
 	// Sentry installs the Sentry middleware (the process-wide client must
@@ -122,6 +125,7 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	}
 	api := &API{API: humagin.New(engine, hcfg), bodyLimit: int64(cfg.BodyLimit)}
 
+	useAuthentication(api, d.Authenticator, log)
 	registerOperations(api, d.Readiness)
 	for _, r := range d.Routes {
 		r.Register(api)
@@ -143,6 +147,7 @@ func documentedErrors(op huma.Operation, input reflect.Type) []int {
 		}
 	}
 	add(http.StatusInternalServerError)
+	add(authErrors(op)...)
 	if !isProbe(op.Path) {
 		add(http.StatusTooManyRequests)
 	}

@@ -61,7 +61,7 @@ func New(cfg *config.Config, version string, log *slog.Logger, extra ...fx.Optio
 			openRedis,
 			provideLimiters,
 			provideReadiness,
-			fx.Annotate(provideRouter, fx.ParamTags(``, ``, `name:"version"`, ``, ``, `group:"routes"`, ``)),
+			fx.Annotate(provideRouter, fx.ParamTags(``, ``, `name:"version"`, ``, ``, `group:"routes"`, ``, ``)),
 			newServer,
 		),
 		fx.Invoke(migrateOnStart, func(s *httpserver.Server) { a.server = s }),
@@ -160,11 +160,12 @@ func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator, jm
 	}
 }
 
-func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes, obs Observability) http.Handler {
+func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes, obs Observability, authn rest.Authenticator) http.Handler {
 	engine, _ := rest.NewRouter(rest.Deps{
 		Config: cfg, Logger: log, Version: version,
 		Limiter: l.Shared, Fallback: l.Fallback,
 		Readiness: checks, Routes: routes,
+		Authenticator: authn, Identify: rest.IdentifyCaller(authn),
 		Metrics: obs.RESTMetrics(), Sentry: obs.Sentry,
 	})
 	return engine
