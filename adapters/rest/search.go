@@ -1,0 +1,117 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"html"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/lenticular/lenticular/modules/search"
+)
+
+// Search handlers (API.md "Search").
+
+// LinkSearchResult is one link matching a query.
+type LinkSearchResult struct {
+	Link    Link    `json:"link"`
+	Rank    float64 `json:"rank" doc:"Relevance: higher is better; comparable within one answer only" example:"0.6"`
+	Snippet string  `json:"snippet" doc:"Matching text, HTML-escaped, with each match inside <mark></mark>" example:"How to <mark>tune</mark> a guitar"`
+}
+
+// LinkSearchList is a page of link search results.
+type LinkSearchList struct {
+	Items      []LinkSearchResult `json:"items" nullable:"false"`
+	NextCursor *string            `json:"next_cursor" nullable:"true"`
+}
+
+// UserSearchList is the typeahead answer: one page, best first.
+type UserSearchList struct {
+	Items      []PublicUser `json:"items" nullable:"false"`
+	NextCursor *string      `json:"next_cursor" nullable:"true" doc:"Always null: typeahead has one page"`
+}
+
+type searchLinksInput struct {
+	Q      string `query:"q" required:"true" minLength:"1" maxLength:"200" doc:"Plain text; never query syntax" example:"tuning postgres"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
+	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page"`
+}
+
+type searchUsersInput struct {
+	Q     string `query:"q" required:"true" minLength:"1" maxLength:"100" doc:"The start of a word of a username or display name" example:"ada"`
+	Limit int    `query:"limit" minimum:"1" maximum:"20" default:"10"`
+}
+
+type searchLinksOutput struct{ Body LinkSearchList }
+
+type searchUsersOutput struct{ Body UserSearchList }
+
+// SearchRoutes serves the search endpoints.
+type SearchRoutes struct {
+	svc  *search.Service
+	auth Authenticator
+}
+
+// NewSearchRoutes returns the search handlers over the use cases; auth
+// (may be nil) identifies a signed-in caller for saved_by_me.
+func NewSearchRoutes(svc *search.Service, auth Authenticator) *SearchRoutes {
+	return &SearchRoutes{svc: svc, auth: auth}
+}
+
+func searchError(err error) error {
+	var fe *search.FieldError
+	if errors.As(err, &fe) {
+		return fieldProblem(fe.Field, fe.Code, fe.Err.Error())
+	}
+	return linkError(err)
+}
+
+// snippetHTML escapes a snippet and turns the index's match markers into
+// <mark> elements, so a client may render it as HTML safely.
+func snippetHTML(s string) string {
+	s = html.EscapeString(strings.ToValidUTF8(s, "\uFFFD"))
+	return strings.NewReplacer(search.SnippetStart, "<mark>", search.SnippetStop, "</mark>").Replace(s)
+}
+
+// Register implements Routes.
+func (h *SearchRoutes) Register(api *API) {
+	Register(api, huma.Operation{
+		OperationID: "searchLinks", Method: http.MethodGet, Path: "/v1/search/links", Tags: []string{"Search"},
+		Summary: "Search links",
+		Description: "Full-text search over titles, URLs and domains with English stemming (tuning finds tune), " +
+			"accents and case ignored; every word must match; best first.",
+		Middlewares: optionalAuth(h.auth),
+	}, func(ctx context.Context, in *searchLinksInput) (*searchLinksOutput, error) {
+		p, err := h.svc.Links(ctx, actor(ctx), in.Q, in.Limit, in.Cursor)
+		if err != nil {
+			return nil, searchError(err)
+		}
+		out := LinkSearchList{Items: make([]LinkSearchResult, len(p.Items))}
+		for i, r := range p.Items {
+			out.Items[i] = LinkSearchResult{Link: linkBody(r.Link), Rank: r.Rank, Snippet: snippetHTML(r.Snippet)}
+		}
+		if p.Next != "" {
+			out.NextCursor = &p.Next
+		}
+		return &searchLinksOutput{Body: out}, nil
+	})
+
+	Register(api, huma.Operation{
+		OperationID: "searchUsers", Method: http.MethodGet, Path: "/v1/search/users", Tags: []string{"Search"},
+		Summary: "Find users (typeahead)",
+		Description: "Users whose username or display name has a word starting with q, or contains q; case and accents ignored; " +
+			"exact matches first, then prefixes, then substrings. On PostgreSQL one wrong letter still matches.",
+	}, func(ctx context.Context, in *searchUsersInput) (*searchUsersOutput, error) {
+		users, err := h.svc.Users(ctx, in.Q, in.Limit)
+		if err != nil {
+			return nil, searchError(err)
+		}
+		out := UserSearchList{Items: make([]PublicUser, len(users))}
+		for i, u := range users {
+			out.Items[i] = publicUser(u)
+		}
+		return &searchUsersOutput{Body: out}, nil
+	})
+}
