@@ -67,6 +67,12 @@ func NewHasher(p Argon2Params) *Hasher {
 	return &Hasher{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
+// Busy is how many hashes run right now (never more than Capacity).
+func (h *Hasher) Busy() int { return len(h.slots) }
+
+// Capacity is the size of the pool: GOMAXPROCS when the Hasher was made.
+func (h *Hasher) Capacity() int { return cap(h.slots) }
+
 // Params returns the parameters new hashes use.
 func (h *Hasher) Params() Argon2Params { return h.params }
 
