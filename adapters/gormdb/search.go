@@ -104,9 +104,9 @@ func FTSQuery(q string, prefix bool) string {
 	return strings.Join(parts, " ")
 }
 
-// ftsPhrase quotes text as one FTS5 string (for the trigram index, where
+// FTSPhrase quotes text as one FTS5 string (for the trigram index, where
 // the whole text is matched as a substring).
-func ftsPhrase(text string) string {
+func FTSPhrase(text string) string {
 	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
 }
 
@@ -210,7 +210,7 @@ func (s *Search) searchUsersSQLite(ctx context.Context, q string, limit int) ([]
 	if len([]rune(q)) >= 3 {
 		query += ` UNION SELECT user_id FROM (SELECT s.user_id FROM user_search_tri t JOIN user_search s ON s.seq = t.rowid
 			WHERE user_search_tri MATCH ? LIMIT ?)`
-		args = append(args, ftsPhrase(q), userCandidates)
+		args = append(args, FTSPhrase(q), userCandidates)
 	}
 	query += `)`
 	var rows []profileRow
