@@ -157,10 +157,6 @@ type tokenOutput struct {
 	Body         TokenResponse
 }
 
-type transportHeader struct {
-	Transport string `header:"X-Token-Transport" enum:"cookie,body" doc:"cookie: set tokens as cookies instead of returning them"`
-}
-
 func (a *AccountRoutes) tokens(pair auth.TokenPair, cookieMode bool) *tokenOutput {
 	out := &tokenOutput{CacheControl: "no-store"}
 	out.Body = TokenResponse{ExpiresIn: int(pair.ExpiresIn / time.Second), User: privateUser(pair.User)}
@@ -233,8 +229,8 @@ func principal(ctx context.Context) (auth.Principal, error) {
 }
 
 type registerInput struct {
-	transportHeader
-	Body struct {
+	Transport string `header:"X-Token-Transport" enum:"cookie,body" doc:"cookie: set tokens as cookies instead of returning them"`
+	Body      struct {
 		Email       string  `json:"email" maxLength:"320" doc:"Any case; compared case-insensitively"`
 		Password    string  `json:"password" maxLength:"1024"`
 		Username    *string `json:"username,omitempty" maxLength:"30"`
@@ -243,18 +239,18 @@ type registerInput struct {
 }
 
 type loginInput struct {
-	transportHeader
-	Body struct {
+	Transport string `header:"X-Token-Transport" enum:"cookie,body" doc:"cookie: set tokens as cookies instead of returning them"`
+	Body      struct {
 		Email    string `json:"email" maxLength:"320" doc:"The account's email, or its username"`
 		Password string `json:"password" maxLength:"1024"`
 	}
 }
 
 type refreshInput struct {
-	transportHeader
-	CSRF   string `header:"X-CSRF-Token"`
-	Cookie string `cookie:"lt_refresh"`
-	Body   *struct {
+	Transport string `header:"X-Token-Transport" enum:"cookie,body" doc:"cookie: set tokens as cookies instead of returning them"`
+	CSRF      string `header:"X-CSRF-Token"`
+	Cookie    string `cookie:"lt_refresh"`
+	Body      *struct {
 		RefreshToken string `json:"refresh_token,omitempty" maxLength:"256" doc:"Omit in cookie mode: the lt_refresh cookie is used"`
 	} `required:"false"`
 }
