@@ -33,6 +33,9 @@ Usage:
   lenticular mail batch --template NAME --to FILE [--batch ID] [--data k=v ...]
                                      queue one email per address in FILE (one per
                                      line, or CSV with an email column); safe to re-run
+  lenticular seed [--users N] [--links M]
+                                     add realistic demo data (users without passwords,
+                                     links and saves); safe to re-run
   lenticular version                 print the version
 
 Settings come from the environment; see README.md and configs/.
@@ -78,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "worker", "jobs", "mail":
+	case "serve", "migrate", "worker", "jobs", "mail", "seed":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (run lenticular help)", cmd)}
 	}
@@ -106,6 +109,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runJobsCmd(args, cfg, log, stdout, stderr)
 	case "mail":
 		return runMailCmd(args, cfg, log, stdout, stderr)
+	case "seed":
+		return runSeedCmd(args, cfg, log, stdout, stderr)
 	default:
 		if len(args) != 0 {
 			return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
