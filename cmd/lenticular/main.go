@@ -36,6 +36,8 @@ Usage:
   lenticular seed [--users N] [--links M]
                                      add realistic demo data (users without passwords,
                                      links and saves); safe to re-run
+  lenticular admin create --email E  create an administrator; the password is read from
+                                     standard input and must pass the password policy
   lenticular version                 print the version
 
 Settings come from the environment; see README.md and configs/.
@@ -81,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
-	case "serve", "migrate", "worker", "jobs", "mail", "seed":
+	case "serve", "migrate", "worker", "jobs", "mail", "seed", "admin":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (run lenticular help)", cmd)}
 	}
@@ -111,6 +113,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runMailCmd(args, cfg, log, stdout, stderr)
 	case "seed":
 		return runSeedCmd(args, cfg, log, stdout, stderr)
+	case "admin":
+		return runAdminCmd(args, cfg, log, stdout, stderr)
 	default:
 		if len(args) != 0 {
 			return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
