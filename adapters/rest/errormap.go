@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/lenticular/lenticular/platform/database"
 )
 
 // domainError maps one module error value to its HTTP status and code.
@@ -24,7 +26,9 @@ func mapErrors(rows ...domainError) bool {
 
 // problemFor turns whatever a use case returned into the answer a client
 // sees. An error nobody mapped is a 500 whose detail stays in the log: it is
-// a bug or an outage, never the client's mistake.
+// a bug or an outage, never the client's mistake. A database that cannot be
+// reached is checked before the domain rows, so an outage can never come
+// out as a user error: it is 503 database_unavailable, with Retry-After.
 func problemFor(ctx context.Context, err error) *Problem {
 	ri := Info(ctx)
 	var p *Problem
@@ -32,6 +36,13 @@ func problemFor(ctx context.Context, err error) *Problem {
 		if p.RequestID == "" {
 			p.RequestID = ri.ID
 		}
+		return p
+	}
+	if database.Unavailable(ctx, err) {
+		Logger(ctx).WarnContext(ctx, "database unavailable", "request_id", ri.ID, "error", err)
+		p := NewProblem(http.StatusServiceUnavailable, "database_unavailable", "the database is unavailable; retry later").
+			WithHeader("Retry-After", "1")
+		p.RequestID = ri.ID
 		return p
 	}
 	for _, d := range domainErrors {

@@ -146,7 +146,7 @@ func documentedErrors(op huma.Operation, input reflect.Type) []int {
 			}
 		}
 	}
-	add(http.StatusInternalServerError)
+	add(http.StatusInternalServerError, http.StatusServiceUnavailable) // 503: database_unavailable
 	add(authErrors(op)...)
 	if !isProbe(op.Path) {
 		add(http.StatusTooManyRequests)

@@ -139,7 +139,9 @@ func provideLimiters(rdb *redis.Client) Limiters {
 }
 
 func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator, jm *jobs.Migrator) []rest.ReadinessCheck {
-	redisCheck := rest.ReadinessCheck{Name: "redis"}
+	// Redis is optional for readiness: without it the limits fall back to the
+	// in-process limiter and session checks to the database (degraded, 200).
+	redisCheck := rest.ReadinessCheck{Name: "redis", Optional: true}
 	if rdb != nil {
 		redisCheck.Check = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 	}
