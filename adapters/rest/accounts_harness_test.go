@@ -68,7 +68,7 @@ func (s *logSink) all() string {
 }
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	v       *openapitest.Validator
 	outbox  *memory.Outbox
@@ -101,7 +101,7 @@ type harnessOpts struct {
 	reuseGrace time.Duration
 }
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	vars := map[string]string{"APP_ENV": "test", "JWT_SECRET": accountsSecret, "RATE_LIMIT_AUTH": "1000/m", "RATE_LIMIT_ANON": "10000/m", "RATE_LIMIT_USER": "10000/m"}
 	for k, v := range o.vars {
