@@ -147,3 +147,12 @@ func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (int, error) {
 	}
 	return int(inserted), nil
 }
+
+// Analyze refreshes the planner's statistics after a bulk load, so the
+// first queries already choose the search indexes.
+func (s *Seeder) Analyze(ctx context.Context) error {
+	if err := s.db.Conn(ctx).Exec("ANALYZE").Error; err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	return nil
+}

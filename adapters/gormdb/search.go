@@ -68,17 +68,17 @@ func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offse
 	text := strings.Join(search.Terms(q), " ")
 	var rows []hitRow
 	err := s.db.Conn(ctx).Raw(`
-		WITH q AS (SELECT plainto_tsquery('lt_english', ?) AS query),
-		hits AS (
-			SELECT l.id, ts_rank_cd(l.search_vector, q.query) AS rank
-			FROM links l, q
-			WHERE l.search_vector @@ q.query
+		WITH hits AS (
+			SELECT l.id, ts_rank_cd(l.search_vector, plainto_tsquery('lt_english', @q)) AS rank
+			FROM links l
+			WHERE l.search_vector @@ plainto_tsquery('lt_english', @q)
 			ORDER BY rank DESC, l.id DESC
-			LIMIT ? OFFSET ?
+			LIMIT @limit OFFSET @offset
 		)
-		SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), q.query, ?) AS snippet
-		FROM hits h JOIN links l ON l.id = h.id, q
-		ORDER BY h.rank DESC, h.id DESC`, text, limit, offset, headlineOptions).Scan(&rows).Error
+		SELECT h.id, h.rank,
+			ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), plainto_tsquery('lt_english', @q), @options) AS snippet
+		FROM hits h JOIN links l ON l.id = h.id
+		ORDER BY h.rank DESC, h.id DESC`, map[string]any{"q": text, "limit": limit, "offset": offset, "options": headlineOptions}).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("search links: %w", err)
 	}
@@ -141,48 +141,58 @@ func likeEscape(s string) string {
 // letters still matches, high enough to keep noise out.
 const typoThreshold = "0.45"
 
-// On PostgreSQL every tier is computed in SQL from the same key the GIN
-// trigram index holds: exact (username or display name equal, ignoring
-// case and accents), prefix of the key, prefix of a word, substring, then
-// typo matches by word similarity.
+// On PostgreSQL every tier is computed in SQL from the stored, folded
+// columns of migration 00011: exact username, exact display name, prefix,
+// word prefix, substring (all found through the GIN trigram index with
+// LIKE). Only when that leaves room, and the text has four characters or
+// more (a typo in three letters is just another word), one-typo matches
+// follow, by word similarity (<%, the same index).
 func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) ([]links.Profile, error) {
 	key := strings.ReplaceAll(q, "_", " ")
-	pattern := likeEscape(key)
+	args := map[string]any{"q": q, "key": key, "pattern": likeEscape(key), "limit": limit}
+	// The patterns are expressions of parameters only: the planner folds
+	// them and uses the trigram index.
+	const (
+		k     = `lower(lt_unaccent(@key))`
+		pat   = `lower(lt_unaccent(@pattern))`
+		exact = `lower(lt_unaccent(@q))`
+		cols  = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
+	)
 	var rows []profileRow
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		tx := s.db.Conn(ctx)
-		if err := tx.Exec(`SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`, typoThreshold).Error; err != nil {
-			return err
-		}
-		// The patterns are expressions of parameters only, so the planner
-		// folds them to constants and can use the trigram index.
-		const k = `lower(lt_unaccent(@key))`
-		const pat = `lower(lt_unaccent(@pattern))`
-		const exact = `lower(lt_unaccent(@q))`
-		const userKey = `lt_user_search_key(u.username, u.display_name)`
-		return tx.Raw(`
-			SELECT u.id, u.username, COALESCE(u.display_name, '') AS display_name, COALESCE(u.avatar_url, '') AS avatar_url,
-				COALESCE(u.bio, '') AS bio, u.created_at
-			FROM users u
-			WHERE u.deleted_at IS NULL
-			  AND (`+userKey+` LIKE '%' || `+pat+` || '%' OR `+k+` <% `+userKey+`)
-			ORDER BY
-				CASE
-					WHEN lower(lt_unaccent(coalesce(u.username, ''))) = `+exact+` THEN 0
-					WHEN lower(lt_unaccent(u.display_name)) = `+exact+` THEN 1
-					WHEN `+userKey+` LIKE `+pat+` || '%'
-					  OR lower(lt_unaccent(u.display_name)) LIKE `+pat+` || '%' THEN 2
-					WHEN ' ' || `+userKey+` LIKE '% ' || `+pat+` || '%' THEN 3
-					WHEN `+userKey+` LIKE '%' || `+pat+` || '%' THEN 4
-					ELSE 5
-				END,
-				word_similarity(`+k+`, `+userKey+`) DESC,
-				length(`+userKey+`),
-				u.username_normalized NULLS LAST, u.id
-			LIMIT @limit`, map[string]any{"q": q, "key": key, "pattern": pattern, "limit": limit}).Scan(&rows).Error
-	})
+	err := s.db.Conn(ctx).Raw(`
+		SELECT `+cols+` FROM users u
+		WHERE u.deleted_at IS NULL AND u.search_key LIKE '%' || `+pat+` || '%'
+		ORDER BY
+			CASE
+				WHEN u.search_username = `+exact+` THEN 0
+				WHEN u.search_display_name = `+exact+` THEN 1
+				WHEN u.search_key LIKE `+pat+` || '%' OR u.search_display_name LIKE `+pat+` || '%' THEN 2
+				WHEN ' ' || u.search_key LIKE '% ' || `+pat+` || '%' THEN 3
+				ELSE 4
+			END,
+			length(u.search_key), u.username_normalized NULLS LAST, u.id
+		LIMIT @limit`, args).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
+	}
+	if len(rows) < limit && len([]rune(key)) >= 4 {
+		args["limit"] = limit - len(rows)
+		var typos []profileRow
+		err := s.db.InTx(ctx, func(ctx context.Context) error {
+			tx := s.db.Conn(ctx)
+			if err := tx.Exec(`SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`, typoThreshold).Error; err != nil {
+				return err
+			}
+			return tx.Raw(`
+				SELECT `+cols+` FROM users u
+				WHERE u.deleted_at IS NULL AND `+k+` <% u.search_key AND u.search_key NOT LIKE '%' || `+pat+` || '%'
+				ORDER BY word_similarity(`+k+`, u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id
+				LIMIT @limit`, args).Scan(&typos).Error
+		})
+		if err != nil {
+			return nil, fmt.Errorf("search users: %w", err)
+		}
+		rows = append(rows, typos...)
 	}
 	out := make([]links.Profile, len(rows))
 	for i, r := range rows {

@@ -105,6 +105,9 @@ func seed(ctx context.Context, s *gormdb.Seeder, nUsers, nLinks int, p *progress
 		}
 	}
 	p.done()
+	if err := s.Analyze(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "links: %d inserted, %d already there (%s)\n", added, nLinks-added, time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -7,11 +7,14 @@
 -- that "/tuning-postgres" gives "tune" and "postgr") with it, and indexed
 -- with GIN. Queries use plainto_tsquery, ts_rank_cd and ts_headline.
 --
--- Users typeahead: lt_user_search_key is the lower-cased, unaccented
--- username (underscores as spaces) and display name; a GIN trigram index
--- over it (live users only) serves substring LIKE and one-typo word
--- similarity (<%) matches. unaccent is STABLE, so an IMMUTABLE wrapper with
--- an explicit dictionary is what the index expression calls.
+-- Users typeahead: users.search_key is the lower-cased, unaccented username
+-- (underscores as spaces) and display name, stored (generated) so ranking
+-- reads it instead of recomputing it per row; a GIN trigram index over it
+-- serves substring LIKE and one-typo word similarity (<%) matches (not
+-- partial: the planner did not use a trigram index restricted to live
+-- users; a deleted user's key is erased to a blank anyway). search_username and search_display_name are the folded fields
+-- for the exact-match tiers. unaccent is STABLE, so an IMMUTABLE wrapper
+-- with an explicit dictionary is what the generated columns call.
 
 -- +goose Up
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -40,12 +43,15 @@ CREATE FUNCTION lt_user_search_key(username text, display_name text) RETURNS tex
     AS $$ SELECT lower(lt_unaccent(translate(coalesce(username, ''), '_', ' ') || ' ' || coalesce(display_name, ''))) $$;
 -- +goose StatementEnd
 
-CREATE INDEX users_search_trgm_idx ON users
-    USING gin (lt_user_search_key(username, display_name) gin_trgm_ops)
-    WHERE deleted_at IS NULL;
+ALTER TABLE users
+    ADD COLUMN search_key text GENERATED ALWAYS AS (lt_user_search_key(username, display_name)) STORED,
+    ADD COLUMN search_username text GENERATED ALWAYS AS (lower(lt_unaccent(coalesce(username, '')))) STORED,
+    ADD COLUMN search_display_name text GENERATED ALWAYS AS (lower(lt_unaccent(display_name))) STORED;
+CREATE INDEX users_search_trgm_idx ON users USING gin (search_key gin_trgm_ops);
 
 -- +goose Down
 DROP INDEX users_search_trgm_idx;
+ALTER TABLE users DROP COLUMN search_key, DROP COLUMN search_username, DROP COLUMN search_display_name;
 DROP FUNCTION lt_user_search_key(text, text);
 DROP FUNCTION lt_unaccent(text);
 DROP INDEX links_search_idx;
