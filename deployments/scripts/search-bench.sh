@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Search benchmark (issue "Links and search", Performance): seeds 10,000 users
+# and 100,000 links, serves them, and measures GET /v1/search/users?q=<3
+# letters> and GET /v1/search/links?q=<word> at 16 connections, on
+# PostgreSQL and on SQLite, then prints EXPLAIN ANALYZE (PostgreSQL) and
+# EXPLAIN QUERY PLAN (SQLite) of the queries behind them.
+#
+#   bash deployments/scripts/search-bench.sh [BIN]
+#
+# BENCH_POSTGRES_URL: an admin URL of a PostgreSQL server (a database
+# lenticular_bench is dropped and created on it). BENCH_USERS, BENCH_LINKS,
+# BENCH_CONNS, BENCH_DURATION override the sizes. Seeding 100,000 links
+# takes about 30 s on PostgreSQL and 60 s on SQLite here.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${1:-bin/lenticular}
+ADMIN_URL=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+USERS=${BENCH_USERS:-10000}
+LINKS=${BENCH_LINKS:-100000}
+CONNS=${BENCH_CONNS:-16}
+DURATION=${BENCH_DURATION:-20s}
+PG_URL=${ADMIN_URL/\/postgres\?/\/lenticular_bench?}
+WORK=$(mktemp -d)
+server=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[ -x "$BIN" ] || go build -o "$BIN" ./cmd/lenticular
+go build -o "$WORK/searchload" ./deployments/scripts/searchload
+
+serve_and_load() { # name port env...
+  local name=$1 port=$2; shift 2
+  env "$@" APP_ENV=development HTTP_ADDR="127.0.0.1:$port" RATE_LIMIT_ANON=100000000/m LOG_LEVEL=warn "$BIN" serve >"$WORK/$name.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "== $name ($USERS users, $LINKS links, $CONNS connections, $DURATION per endpoint)"
+  "$WORK/searchload" -base "http://127.0.0.1:$port" -c "$CONNS" -d "$DURATION"
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+}
+
+echo "== seeding PostgreSQL"
+psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS lenticular_bench WITH (FORCE)" -c "CREATE DATABASE lenticular_bench"
+DATABASE_URL="$PG_URL" DATA_DIR="$WORK/pg" "$BIN" seed --users "$USERS" --links "$LINKS" 2>/dev/null
+serve_and_load postgres 18090 DATABASE_URL="$PG_URL" DATA_DIR="$WORK/pg"
+
+echo "== seeding SQLite"
+DATA_DIR="$WORK/sqlite" "$BIN" seed --users "$USERS" --links "$LINKS" 2>/dev/null
+serve_and_load sqlite 18091 DATA_DIR="$WORK/sqlite"
+
+echo "== EXPLAIN ANALYZE on PostgreSQL"
+psql -q "$PG_URL" <<'SQL'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT u.id FROM users u
+WHERE u.deleted_at IS NULL AND u.search_key LIKE '%' || lower(lt_unaccent('mar')) || '%'
+ORDER BY CASE WHEN u.search_username = 'mar' THEN 0 WHEN u.search_display_name = 'mar' THEN 1
+  WHEN u.search_key LIKE 'mar%' OR u.search_display_name LIKE 'mar%' THEN 2 WHEN ' ' || u.search_key LIKE '% mar%' THEN 3 ELSE 4 END,
+  length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT 10;
+BEGIN;
+SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true);
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT u.id FROM users u WHERE u.deleted_at IS NULL AND 'martinex' <% u.search_key AND u.search_key NOT LIKE '%martinex%'
+ORDER BY word_similarity('martinex', u.search_key) DESC LIMIT 10;
+COMMIT;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+WITH hits AS (SELECT l.id, ts_rank_cd(l.search_vector, plainto_tsquery('lt_english', 'tuning')) AS rank FROM links l
+  WHERE l.search_vector @@ plainto_tsquery('lt_english', 'tuning') ORDER BY rank DESC, l.id DESC LIMIT 21)
+SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), plainto_tsquery('lt_english', 'tuning'))
+FROM hits h JOIN links l ON l.id = h.id ORDER BY h.rank DESC, h.id DESC;
+SQL
+
+if command -v sqlite3 >/dev/null; then
+  echo "== EXPLAIN QUERY PLAN on SQLite (the sqlite3 shell may be older than the embedded SQLite)"
+  sqlite3 "$WORK/sqlite/lenticular.db" \
+    "EXPLAIN QUERY PLAN SELECT l.id, -bm25(links_fts, 10.0, 4.0, 2.0) FROM links_fts JOIN links l ON l.seq = links_fts.rowid WHERE links_fts MATCH '\"tuning\"' ORDER BY bm25(links_fts, 10.0, 4.0, 2.0), l.id DESC LIMIT 21;" \
+    "EXPLAIN QUERY PLAN SELECT s.user_id FROM user_search_words w JOIN user_search s ON s.seq = w.rowid WHERE user_search_words MATCH '\"mar\"*' LIMIT 200;" || true
+fi
