@@ -4,26 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/lenticular/lenticular/modules/users"
 )
 
-// UserProfile is what anyone may see of an account (API.md PublicUser:
-// never an email).
-type UserProfile struct {
-	ID          string    `json:"id" format:"uuid"`
-	Username    *string   `json:"username" nullable:"true"`
-	DisplayName string    `json:"display_name"`
-	AvatarURL   string    `json:"avatar_url"`
-	Bio         string    `json:"bio"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-func accountPublicUser(u users.User) UserProfile {
-	p := UserProfile{ID: u.ID.String(), DisplayName: u.DisplayName, AvatarURL: u.AvatarURL, Bio: u.Bio, CreatedAt: u.CreatedAt.UTC()}
+// accountPublicUser is an account as the PublicUser schema (declared with
+// the links handlers, which embed it in every Link).
+func accountPublicUser(u users.User) PublicUser {
+	p := PublicUser{ID: u.ID.String(), DisplayName: u.DisplayName, AvatarURL: u.AvatarURL, Bio: u.Bio, CreatedAt: u.CreatedAt.UTC()}
 	if !u.Username.IsZero() {
 		n := u.Username.String()
 		p.Username = &n
@@ -37,7 +27,7 @@ type privateUserOutput struct {
 }
 
 type publicUserOutput struct {
-	Body UserProfile
+	Body PublicUser
 }
 
 type updateMeInput struct {

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -63,7 +64,9 @@ func TestAccountsAcrossInstances(t *testing.T) {
 	_, a := startApp(t, testConfig(t, vars), cheapHasher)
 	_, b := startApp(t, testConfig(t, vars), cheapHasher)
 
-	status, m := send(t, "POST", a+"/v1/auth/register", map[string]any{"email": "multi@example.com", "password": "correct horse battery"})
+	// Failed-login buckets live in Redis across runs: a fresh address each run.
+	email := "multi-" + strings.ToLower(rand.Text()) + "@example.com"
+	status, m := send(t, "POST", a+"/v1/auth/register", map[string]any{"email": email, "password": "correct horse battery"})
 	if status != 201 {
 		t.Fatalf("register on A = %d %v", status, m)
 	}
@@ -93,12 +96,12 @@ func TestAccountsAcrossInstances(t *testing.T) {
 	// Failed logins are counted across instances: 2 on A, 1 on B, then even
 	// the right password is refused on either.
 	for i, base := range []string{a, a, b} {
-		if status, m := send(t, "POST", base+"/v1/auth/login", map[string]any{"email": "multi@example.com", "password": "wrong password!"}); status != 401 {
+		if status, m := send(t, "POST", base+"/v1/auth/login", map[string]any{"email": email, "password": "wrong password!"}); status != 401 {
 			t.Fatalf("failure %d = %d %v", i, status, m)
 		}
 	}
 	for _, base := range []string{a, b} {
-		if status, m := send(t, "POST", base+"/v1/auth/login", map[string]any{"email": "MULTI@example.com", "password": "correct horse battery"}); status != 429 {
+		if status, m := send(t, "POST", base+"/v1/auth/login", map[string]any{"email": strings.ToUpper(email), "password": "correct horse battery"}); status != 429 {
 			t.Fatalf("login after 3 shared failures = %d %v, want 429", status, m)
 		}
 	}
