@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -35,6 +36,7 @@ type options struct {
 	adminURL string // PostgreSQL server where the throwaway database is created
 	redisURL string // Redis database the server uses (flushed before the run)
 	cpus     string // taskset core list for the server ("" = no pinning)
+	nice     int    // scheduling niceness of the server (negative needs root)
 	procs    int    // GOMAXPROCS for the server (0 = Go's default)
 	memLimit string // GOMEMLIMIT for the server ("" = none)
 	worker   string // WORKER for the server: off (production shape) or embedded
@@ -48,14 +50,15 @@ type options struct {
 	rampStart   float64
 	rampMax     float64
 	rampFactor  float64
-	bisect      int           // bisection steps after the first failing rate
-	step        time.Duration // ramp mode: duration of each step
-	settle      time.Duration // pause between steps
-	p99         time.Duration // objective: p99 below this and zero errors
-	maxRequests uint64        // refuse a plan above this many requests
-	maxDuration time.Duration // refuse a plan longer than this
-	hygiene     bool          // compare goroutines and DB pool before and after
-	jsonOut     string        // write the report as JSON here ("-" = stdout)
+	bisect      int             // bisection steps after the first failing rate
+	step        time.Duration   // ramp mode: duration of each step
+	settle      time.Duration   // pause between steps
+	p99         time.Duration   // objective: p99 below this and zero errors
+	sloExclude  map[string]bool // routes left out of the p99 objective (still counted for errors)
+	maxRequests uint64          // refuse a plan above this many requests
+	maxDuration time.Duration   // refuse a plan longer than this
+	hygiene     bool            // compare goroutines and DB pool before and after
+	jsonOut     string          // write the report as JSON here ("-" = stdout)
 	seed        int64
 }
 
@@ -68,6 +71,7 @@ func main() {
 	flag.StringVar(&o.adminURL, "admin-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server for the throwaway database")
 	flag.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/14", "Redis database for the server (flushed first; empty: no Redis)")
 	flag.StringVar(&o.cpus, "cpus", "", "pin the server to these cores with taskset, e.g. 0")
+	flag.IntVar(&o.nice, "nice", 0, "run the server under nice -n N (e.g. -10 on a busy shared machine; negative needs root)")
 	flag.IntVar(&o.procs, "gomaxprocs", 0, "GOMAXPROCS for the server (0: default)")
 	flag.StringVar(&o.memLimit, "memlimit", "", "GOMEMLIMIT for the server, e.g. 400MiB")
 	flag.StringVar(&o.worker, "worker", "off", "WORKER for the server: off (a separate worker, as in production) or embedded")
@@ -84,12 +88,19 @@ func main() {
 	flag.DurationVar(&o.step, "step", 20*time.Second, "ramp mode: length of each step")
 	flag.DurationVar(&o.settle, "settle", 3*time.Second, "pause between steps")
 	flag.DurationVar(&o.p99, "p99", 100*time.Millisecond, "objective: p99 below this, with zero errors")
+	exclude := flag.String("slo-exclude", "", "comma-separated routes left out of the p99 objective, e.g. \"POST /v1/auth/login,POST /v1/auth/register\" (errors still count)")
 	flag.Uint64Var(&o.maxRequests, "max-requests", 2_000_000, "refuse a plan that could send more requests than this")
 	flag.DurationVar(&o.maxDuration, "max-duration", 30*time.Minute, "refuse a plan longer than this")
 	flag.BoolVar(&o.hygiene, "hygiene", false, "report goroutines, DB connections and open files before and after the load (after the server idles)")
 	flag.StringVar(&o.jsonOut, "json", "", "write the report as JSON to this file (- for stdout)")
 	flag.Int64Var(&o.seed, "seed", 1, "random seed of the traffic")
 	flag.Parse()
+	o.sloExclude = map[string]bool{}
+	for _, r := range strings.Split(*exclude, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			o.sloExclude[r] = true
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -118,7 +129,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	rep := &report{
 		Target: o.target, Started: time.Now().UTC(),
-		Server: serverSettings{CPUs: o.cpus, GOMAXPROCS: o.procs, GOMEMLIMIT: o.memLimit, Worker: o.worker},
+		Server: serverSettings{CPUs: o.cpus, Nice: o.nice, GOMAXPROCS: o.procs, GOMEMLIMIT: o.memLimit, Worker: o.worker},
 		Model:  trafficModel(),
 	}
 	c := newClient(o.target)
@@ -146,7 +157,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		var s stepReport
 		s, err = attack(ctx, o, tr, o.rate, o.duration)
 		rep.Steps = append(rep.Steps, s)
-		printStep(out, s, o.p99)
+		printStep(out, s, o.p99, o.sloExclude)
 	}
 	if err != nil {
 		return err

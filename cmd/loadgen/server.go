@@ -106,6 +106,10 @@ func startServer(ctx context.Context, o options, out io.Writer) (*server, error)
 		// taskset execs the binary, so the pid is the server's.
 		name, args = "taskset", append([]string{"-c", o.cpus, bin}, args...)
 	}
+	if o.nice != 0 {
+		// nice and taskset exec what follows: the pid stays the server's.
+		name, args = "nice", append([]string{"-n", strconv.Itoa(o.nice), name}, args...)
+	}
 	logPath := o.logFile
 	if logPath == "" {
 		logPath = filepath.Join(s.dir, "server.log")

@@ -37,6 +37,12 @@ else
   echo "note: taskset or a second core is missing; the server is limited by GOMAXPROCS only"
 fi
 budget+=(-gomaxprocs 1 -memlimit 400MiB)
+# On a shared machine other work competes for core 0; LOAD_NICE=-10 (as root) gives the
+# server and the generator priority over it, closer to a core of their own.
+if [ -n "${LOAD_NICE:-}" ]; then
+  budget+=(-nice "$LOAD_NICE")
+  gen=(nice -n "$LOAD_NICE" "${gen[@]}")
+fi
 
 common=(-bin "$bin" -admin-url "$admin_url" -redis-url "$redis_url")
 case "$mode" in
