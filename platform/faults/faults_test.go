@@ -193,7 +193,9 @@ func TestRedisOutage(t *testing.T) {
 	answers := tr.finish()
 	bad := 0
 	for _, a := range answers {
-		if a.err != nil || a.status != 200 || a.latency > failFast {
+		// A request may wait once for Redis's 2 s dial timeout (platform/cache)
+		// while the server is going or coming back; never longer.
+		if a.err != nil || a.status != 200 || a.latency > failFast+time.Second {
 			bad++
 			if bad <= 5 {
 				t.Errorf("during the Redis outage: %d %v %v after %s", a.status, a.body, a.err, a.latency)
