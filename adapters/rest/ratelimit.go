@@ -73,8 +73,11 @@ func enforce(c *gin.Context, primary, fallback ratelimit.Limiter, key string, li
 	if ri.metrics != nil {
 		ri.metrics.RateLimited(policy)
 	}
-	log.Warn("security event", "event", "rate_limited", "policy", policy,
-		"request_id", ri.ID, "ip", ri.ClientIP.String(), "user_id", ri.UserID)
+	args := []any{"event", "rate_limited", "policy", policy, "request_id", ri.ID, "ip", ri.ClientIP.String()}
+	if ri.UserID != "" {
+		args = append(args, "user_id", ri.UserID)
+	}
+	log.Warn("security event", args...)
 	abortWithProblem(c, NewProblem(http.StatusTooManyRequests, "rate_limited", "too many requests; retry later").
 		WithHeader("Retry-After", seconds(res.RetryAfter)))
 	return false

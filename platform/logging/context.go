@@ -24,12 +24,33 @@ type contextHandler struct {
 
 func (h *contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx != nil {
-		if extra := h.attrs(ctx); len(extra) > 0 {
+		if extra := missing(r, h.attrs(ctx)); len(extra) > 0 {
 			r = r.Clone()
 			r.AddAttrs(extra...)
 		}
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// missing drops the attributes the record already has, so a record that
+// names its user_id explicitly does not get a second user_id key (a JSON
+// line with a repeated key is read differently by different parsers).
+func missing(r slog.Record, attrs []slog.Attr) []slog.Attr {
+	if len(attrs) == 0 || r.NumAttrs() == 0 {
+		return attrs
+	}
+	out := attrs[:0:0]
+	for _, a := range attrs {
+		dup := false
+		r.Attrs(func(b slog.Attr) bool {
+			dup = b.Key == a.Key
+			return !dup
+		})
+		if !dup {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (h *contextHandler) WithAttrs(as []slog.Attr) slog.Handler {

@@ -64,3 +64,15 @@ func TestWithContextAddsRequestAttributes(t *testing.T) {
 		t.Errorf("second line must not carry a request id: %v", second)
 	}
 }
+
+func TestWithContextKeepsExplicitAttributes(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(WithContext(New(&buf, true, "info").Handler(), func(context.Context) []slog.Attr {
+		return []slog.Attr{slog.String("request_id", "req-1"), slog.String("user_id", "from-context")}
+	}))
+	log.WarnContext(context.Background(), "security event", "event", "login_failed", "user_id", "explicit")
+	line := strings.TrimSpace(buf.String())
+	if strings.Count(line, `"user_id"`) != 1 || !strings.Contains(line, `"user_id":"explicit"`) || !strings.Contains(line, `"request_id":"req-1"`) {
+		t.Errorf("want one user_id (the record's) and the context's request_id: %s", line)
+	}
+}
