@@ -13,29 +13,29 @@ import (
 // AdminUser is PrivateUser plus the account status.
 type AdminUser struct {
 	PrivateUser
-	IsActive bool `json:"is_active"`
+	IsActive bool `json:"is_active" doc:"false for a disabled account" example:"true"`
 }
 
 type adminListInput struct {
-	Q      string `query:"q" maxLength:"200" doc:"Case-insensitive substring of email, username or display name"`
-	Role   string `query:"role" enum:"user,moderator,admin"`
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
-	Cursor string `query:"cursor" maxLength:"200"`
+	Q      string `query:"q" maxLength:"200" doc:"Case-insensitive substring of email, username or display name" example:"ada"`
+	Role   string `query:"role" enum:"user,moderator,admin" doc:"Only accounts with this role" example:"moderator"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size" example:"20"`
+	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page" example:"MDE5MjdiMWUtN2M0YS03Y2MyLTlhNGUtMmYxZDVjM2I5YTEw"`
 }
 
 type adminListOutput struct {
 	CacheControl string `header:"Cache-Control"`
 	Body         struct {
 		Items      []AdminUser `json:"items"`
-		NextCursor *string     `json:"next_cursor" nullable:"true"`
+		NextCursor *string     `json:"next_cursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page" example:"MDE5MjdiMWUtN2M0YS03Y2MyLTlhNGUtMmYxZDVjM2I5YTEw"`
 	}
 }
 
 type adminUpdateInput struct {
-	ID   string `path:"id" format:"uuid"`
+	ID   string `path:"id" format:"uuid" doc:"User id" example:"01927b1e-7c4a-7cc2-9a4e-2f1d5c3b9a10"`
 	Body struct {
-		Role     *string `json:"role,omitempty" enum:"user,moderator,admin"`
-		IsActive *bool   `json:"is_active,omitempty"`
+		Role     *string `json:"role,omitempty" enum:"user,moderator,admin" doc:"New role" example:"moderator"`
+		IsActive *bool   `json:"is_active,omitempty" doc:"false disables the account and revokes all of its sessions" example:"false"`
 	}
 }
 
@@ -70,7 +70,8 @@ func (a *AccountRoutes) registerAdmin(api *API) {
 	tags := []string{"admin"}
 	Register(api, a.op(huma.Operation{
 		OperationID: "admin-list-users", Method: http.MethodGet, Path: "/v1/admin/users", Summary: "List accounts (admin)",
-		Security: AuthRequired, Metadata: RequireRole(string(users.RoleAdmin)), Tags: tags,
+		Description: "Every account (PrivateUser plus is_active), filtered by q and role, cursor-paginated. Admins only: 403 forbidden for other roles.",
+		Security:    AuthRequired, Metadata: RequireRole(string(users.RoleAdmin)), Tags: tags,
 	}, false), func(ctx context.Context, in *adminListInput) (*adminListOutput, error) {
 		p, err := principal(ctx)
 		if err != nil {
@@ -100,9 +101,11 @@ func (a *AccountRoutes) registerAdmin(api *API) {
 
 	Register(api, a.op(huma.Operation{
 		OperationID: "admin-update-user", Method: http.MethodPatch, Path: "/v1/admin/users/{id}", Summary: "Change a user's role or status (admin)",
-		Description: "Disabling a user revokes all of their sessions. The last active admin cannot be demoted or disabled (409 last_admin).",
-		Security:    AuthRequired, Metadata: RequireRole(string(users.RoleAdmin)), Tags: tags,
-		Errors: []int{http.StatusNotFound, http.StatusConflict},
+		Description: "Changes the role and/or the active flag of an account. Admins only: 403 forbidden for other roles. " +
+			"Disabling a user revokes all of their sessions. The last active admin cannot be demoted or disabled (409 last_admin).",
+		Security: AuthRequired, Tags: tags,
+		Metadata: MergeMetadata(RequireRole(string(users.RoleAdmin)),
+			Codes(http.StatusNotFound, "not_found"), Codes(http.StatusConflict, "last_admin")),
 	}, false), func(ctx context.Context, in *adminUpdateInput) (*adminUserOutput, error) {
 		p, err := principal(ctx)
 		if err != nil {

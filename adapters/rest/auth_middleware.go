@@ -22,8 +22,8 @@ import (
 //     authenticate the request (Bearer token, or the lt_access cookie plus
 //     X-CSRF-Token on unsafe methods) before the handler runs, and answer
 //     401 authentication_required / invalid_token / session_revoked or
-//     403 csrf_failed itself. 401 and 403 are added to the operation's
-//     documented errors.
+//     403 csrf_failed itself. Register documents those answers (and
+//     403 forbidden for RequireRole) on the operation (apidocs.go).
 //   - Metadata: RequireRole("moderator", "admin") on the same operation
 //     also requires one of the roles: 403 forbidden otherwise, logged as
 //     the permission_denied security event.
@@ -74,15 +74,6 @@ func requiredRoles(op *huma.Operation) []string {
 // needsAuth reports whether op is protected.
 func needsAuth(op *huma.Operation) bool {
 	return op != nil && (len(op.Security) > 0 || requiredRoles(op) != nil)
-}
-
-// authErrors are the statuses the authentication middleware can answer for
-// op, added to its documented errors by Register.
-func authErrors(op huma.Operation) []int {
-	if !needsAuth(&op) {
-		return nil
-	}
-	return []int{http.StatusUnauthorized, http.StatusForbidden}
 }
 
 // principalKey2 carries the module-level principal next to Principal.

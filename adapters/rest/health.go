@@ -37,7 +37,7 @@ type healthOutput struct{ Body statusBody }
 
 type readyBody struct {
 	Status string            `json:"status" enum:"ok,degraded" example:"ok"`
-	Checks map[string]string `json:"checks" example:"{\"database\":\"ok\",\"redis\":\"disabled\",\"migrations\":\"ok\"}"`
+	Checks map[string]string `json:"checks" doc:"Each dependency: ok, failing or disabled" example:"{\"database\":\"ok\",\"redis\":\"disabled\",\"migrations\":\"ok\"}"`
 }
 
 type readyOutput struct{ Body readyBody }
@@ -54,7 +54,7 @@ func registerOperations(api *API, checks []ReadinessCheck) {
 		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"Operations"},
 		Summary:     "Readiness",
 		Description: "200 with status `ok` when the database, Redis (when configured) and migrations are ok; 200 with status `degraded` when only Redis fails (rate limits and session checks fall back to the instance and the database); 503 naming the failing check when the database or migrations fail.",
-		Errors:      []int{http.StatusServiceUnavailable},
+		Metadata:    Codes(http.StatusServiceUnavailable, "not_ready"),
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 		results, ok, degraded := runChecks(ctx, checks)
 		if !ok {

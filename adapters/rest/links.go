@@ -50,7 +50,7 @@ type Link struct {
 	SubmittedBy PublicUser `json:"submitted_by" doc:"The first person who saved the link"`
 	SubmittedAt time.Time  `json:"submitted_at" example:"2026-01-02T03:04:05Z"`
 	SavesCount  int        `json:"saves_count" minimum:"0" example:"3"`
-	SavedByMe   bool       `json:"saved_by_me" doc:"Whether the caller saves it (false when anonymous)"`
+	SavedByMe   bool       `json:"saved_by_me" doc:"Whether the caller saves it (false when anonymous)" example:"true"`
 }
 
 func linkBody(l links.Link) Link {
@@ -64,7 +64,7 @@ func linkBody(l links.Link) Link {
 // LinkList is a page of links.
 type LinkList struct {
 	Items      []Link  `json:"items" nullable:"false"`
-	NextCursor *string `json:"next_cursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page"`
+	NextCursor *string `json:"next_cursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page" example:"eyJrIjoiMjAyNi0wMS0wMlQwMzowNDowNVoiLCJpZCI6IjAxOTI3YjFlIn0"`
 }
 
 func linkList(p links.Page) LinkList {
@@ -91,21 +91,21 @@ type linkOutput struct {
 }
 
 type listLinksInput struct {
-	Sort   string `query:"sort" enum:"new,popular" default:"new" doc:"new: most recently submitted first; popular: most saved first"`
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
-	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page"`
+	Sort   string `query:"sort" enum:"new,popular" default:"new" doc:"new: most recently submitted first; popular: most saved first" example:"popular"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size" example:"20"`
+	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page" example:"eyJrIjoiMjAyNi0wMS0wMlQwMzowNDowNVoiLCJpZCI6IjAxOTI3YjFlIn0"`
 }
 
 type linkListOutput struct{ Body LinkList }
 
 type linkIDInput struct {
-	ID string `path:"id" maxLength:"64" doc:"Link id"`
+	ID string `path:"id" maxLength:"64" doc:"Link id" example:"01927b1e-9d3f-7a01-8c55-0b6f2e4d1a22"`
 }
 
 type userLinksInput struct {
-	ID     string `path:"id" maxLength:"64" doc:"User id"`
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
-	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page"`
+	ID     string `path:"id" maxLength:"64" doc:"User id" example:"01927b1e-7c4a-7cc2-9a4e-2f1d5c3b9a10"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size" example:"20"`
+	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page" example:"eyJrIjoiMjAyNi0wMS0wMlQwMzowNDowNVoiLCJpZCI6IjAxOTI3YjFlIn0"`
 }
 
 type noContent struct{}
@@ -201,7 +201,6 @@ func (h *LinkRoutes) Register(api *API) {
 			"422 with field url, code invalid_url, for anything but an http(s) URL of at most 2048 characters with a host and no credentials.",
 		DefaultStatus: http.StatusCreated,
 		Security:      AuthRequired,
-		Errors:        []int{http.StatusUnauthorized},
 	}, func(ctx context.Context, in *submitLinkInput) (*linkOutput, error) {
 		l, created, err := h.svc.Submit(ctx, actor(ctx), in.Body.URL, in.Body.Title)
 		if err != nil {
@@ -224,8 +223,9 @@ func (h *LinkRoutes) Register(api *API) {
 
 	Register(api, huma.Operation{
 		OperationID: "listLinks", Method: http.MethodGet, Path: "/v1/links", Tags: []string{"Links"},
-		Summary:     "List links",
-		Description: "Every link, newest first (sort=new) or most saved first (sort=popular), cursor-paginated.",
+		Summary: "List links",
+		Description: "Every link, newest first (sort=new) or most saved first (sort=popular), cursor-paginated (limit, cursor, next_cursor). " +
+			"No sign-in needed; with a valid access token saved_by_me tells whether the caller saves each link.",
 		Middlewares: optionalAuth(h.auth),
 	}, func(ctx context.Context, in *listLinksInput) (*linkListOutput, error) {
 		p, err := h.svc.List(ctx, actor(ctx), links.Sort(in.Sort), in.Limit, in.Cursor)
@@ -238,7 +238,8 @@ func (h *LinkRoutes) Register(api *API) {
 	Register(api, huma.Operation{
 		OperationID: "getLink", Method: http.MethodGet, Path: "/v1/links/{id}", Tags: []string{"Links"},
 		Summary:     "Get a link",
-		Errors:      []int{http.StatusNotFound},
+		Description: "One link with its first submitter and save count; 404 not_found for an unknown id. No sign-in needed; with a valid access token saved_by_me tells whether the caller saves it.",
+		Metadata:    Codes(http.StatusNotFound, "not_found"),
 		Middlewares: optionalAuth(h.auth),
 	}, func(ctx context.Context, in *linkIDInput) (*linkOutput, error) {
 		id, err := parseID(in.ID, links.ErrNotFound)
@@ -258,7 +259,7 @@ func (h *LinkRoutes) Register(api *API) {
 		Description:   "The caller no longer saves the link; the attribution stays. 404 when the link does not exist or the caller does not save it.",
 		DefaultStatus: http.StatusNoContent,
 		Security:      AuthRequired,
-		Errors:        []int{http.StatusUnauthorized, http.StatusNotFound},
+		Metadata:      Codes(http.StatusNotFound, "not_found"),
 	}, func(ctx context.Context, in *linkIDInput) (*noContent, error) {
 		id, err := parseID(in.ID, links.ErrNotFound)
 		if err != nil {
@@ -276,8 +277,7 @@ func (h *LinkRoutes) Register(api *API) {
 		Description:   "Removes the link and every save of it. 403 for anyone but a moderator or an admin.",
 		DefaultStatus: http.StatusNoContent,
 		Security:      AuthRequired,
-		Metadata:      RequireRole(links.RoleModerator, links.RoleAdmin),
-		Errors:        []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound},
+		Metadata:      MergeMetadata(RequireRole(links.RoleModerator, links.RoleAdmin), Codes(http.StatusNotFound, "not_found")),
 	}, func(ctx context.Context, in *linkIDInput) (*noContent, error) {
 		id, err := parseID(in.ID, links.ErrNotFound)
 		if err != nil {
@@ -291,9 +291,10 @@ func (h *LinkRoutes) Register(api *API) {
 
 	Register(api, huma.Operation{
 		OperationID: "listUserLinks", Method: http.MethodGet, Path: "/v1/users/{id}/links", Tags: []string{"Links"},
-		Summary:     "Links a user saves",
-		Description: "The links the user saves, most recently saved first. 404 for an unknown or deleted user.",
-		Errors:      []int{http.StatusNotFound},
+		Summary: "Links a user saves",
+		Description: "The links the user saves, most recently saved first, cursor-paginated. 404 not_found for an unknown or deleted user. " +
+			"No sign-in needed; with a valid access token saved_by_me reflects the caller.",
+		Metadata:    Codes(http.StatusNotFound, "not_found"),
 		Middlewares: optionalAuth(h.auth),
 	}, func(ctx context.Context, in *userLinksInput) (*linkListOutput, error) {
 		id, err := parseID(in.ID, links.ErrUserNotFound)

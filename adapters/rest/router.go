@@ -6,6 +6,7 @@ package rest
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -48,15 +49,25 @@ type Deps struct {
 type API struct {
 	huma.API
 	bodyLimit int64
+	// deployed (staging, production) adds 403 https_required to the
+	// documented answers of unsafe methods.
+	deployed bool
 }
 
 // Register adds a typed operation with the API-wide defaults (body limit,
-// problem responses) so modules cannot forget them.
+// problem responses) so modules cannot forget them. Every error status the
+// chain can answer for the operation is documented with the problem codes
+// it carries there and a sample body per code (apidocs.go): codes of the
+// middleware are derived from the operation, those of its handler are
+// declared with Codes in its Metadata.
 func Register[I, O any](api *API, op huma.Operation, handler func(ctx context.Context, in *I) (*O, error)) {
 	// Huma answers 413 when it has read MaxBodyBytes bytes, so one extra
 	// byte lets a body of exactly BODY_LIMIT through.
 	op.MaxBodyBytes = api.bodyLimit + 1
-	op.Errors = documentedErrors(op, reflect.TypeFor[I]())
+	input := reflect.TypeFor[I]()
+	codes := operationCodes(&op, input, api.deployed)
+	op.Errors = slices.Sorted(maps.Keys(codes))
+	describeSecurity(&op)
 	huma.Register(api.API, op, func(ctx context.Context, in *I) (*O, error) {
 		out, err := handler(ctx, in)
 		if err != nil {
@@ -64,6 +75,7 @@ func Register[I, O any](api *API, op huma.Operation, handler func(ctx context.Co
 		}
 		return out, nil
 	})
+	documentErrorResponses(api.OpenAPI(), &op, codes, exampleField(input))
 }
 
 // Gin's mode is process-wide; set it once rather than per router.
@@ -120,10 +132,10 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	hcfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
 	hcfg.Info.Description = "Accounts, sessions, links and search. Errors are application/problem+json (RFC 9457) with a stable `code`."
 	hcfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
-		"cookie": {Type: "apiKey", In: "cookie", Name: "lt_access", Description: "Cookie transport; unsafe methods also need X-CSRF-Token equal to the lt_csrf cookie."},
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: bearerSchemeDoc},
+		"cookie": {Type: "apiKey", In: "cookie", Name: AccessCookie, Description: cookieSchemeDoc},
 	}
-	api := &API{API: humagin.New(engine, hcfg), bodyLimit: int64(cfg.BodyLimit)}
+	api := &API{API: humagin.New(engine, hcfg), bodyLimit: int64(cfg.BodyLimit), deployed: cfg.Env.Deployed()}
 
 	useAuthentication(api, d.Authenticator, log)
 	registerOperations(api, d.Readiness)
@@ -133,30 +145,4 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	serveSpec(engine, api.OpenAPI())
 	engine.GET("/docs", serveDocs)
 	return engine, api
-}
-
-// documentedErrors lists every error status the chain can answer for op, so
-// the document tells clients about answers that come from middleware too.
-func documentedErrors(op huma.Operation, input reflect.Type) []int {
-	errs := append([]int(nil), op.Errors...)
-	add := func(codes ...int) {
-		for _, c := range codes {
-			if !slices.Contains(errs, c) {
-				errs = append(errs, c)
-			}
-		}
-	}
-	add(http.StatusInternalServerError, http.StatusServiceUnavailable) // 503: database_unavailable
-	add(authErrors(op)...)
-	if !isProbe(op.Path) {
-		add(http.StatusTooManyRequests)
-	}
-	if _, hasBody := input.FieldByName("Body"); hasBody {
-		add(http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity)
-	}
-	if input.NumField() > 0 {
-		add(http.StatusUnprocessableEntity)
-	}
-	slices.Sort(errs)
-	return errs
 }

@@ -24,7 +24,7 @@ type LinkSearchResult struct {
 // LinkSearchList is a page of link search results.
 type LinkSearchList struct {
 	Items      []LinkSearchResult `json:"items" nullable:"false"`
-	NextCursor *string            `json:"next_cursor" nullable:"true"`
+	NextCursor *string            `json:"next_cursor" nullable:"true" doc:"Pass as cursor for the next page; null on the last page" example:"eyJyIjowLjYsImlkIjoiMDE5MjdiMWUifQ"`
 }
 
 // UserSearchList is the typeahead answer: one page, best first.
@@ -35,13 +35,13 @@ type UserSearchList struct {
 
 type searchLinksInput struct {
 	Q      string `query:"q" required:"true" minLength:"1" maxLength:"200" doc:"Plain text; never query syntax" example:"tuning postgres"`
-	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20"`
-	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"100" default:"20" doc:"Page size" example:"20"`
+	Cursor string `query:"cursor" maxLength:"200" doc:"next_cursor of the previous page" example:"eyJyIjowLjYsImlkIjoiMDE5MjdiMWUifQ"`
 }
 
 type searchUsersInput struct {
 	Q     string `query:"q" required:"true" minLength:"1" maxLength:"100" doc:"The start of a word of a username or display name" example:"ada"`
-	Limit int    `query:"limit" minimum:"1" maximum:"20" default:"10"`
+	Limit int    `query:"limit" minimum:"1" maximum:"20" default:"10" doc:"Number of users (one page only)" example:"10"`
 }
 
 type searchLinksOutput struct{ Body LinkSearchList }
@@ -81,7 +81,8 @@ func (h *SearchRoutes) Register(api *API) {
 		OperationID: "searchLinks", Method: http.MethodGet, Path: "/v1/search/links", Tags: []string{"Search"},
 		Summary: "Search links",
 		Description: "Full-text search over titles, URLs and domains with English stemming (tuning finds tune), " +
-			"accents and case ignored; every word must match; best first.",
+			"accents and case ignored; every word must match; best first, cursor-paginated. q is plain text, never query syntax: any input is safe. " +
+			"No sign-in needed; with a valid access token saved_by_me reflects the caller.",
 		Middlewares: optionalAuth(h.auth),
 	}, func(ctx context.Context, in *searchLinksInput) (*searchLinksOutput, error) {
 		p, err := h.svc.Links(ctx, actor(ctx), in.Q, in.Limit, in.Cursor)
@@ -102,7 +103,7 @@ func (h *SearchRoutes) Register(api *API) {
 		OperationID: "searchUsers", Method: http.MethodGet, Path: "/v1/search/users", Tags: []string{"Search"},
 		Summary: "Find users (typeahead)",
 		Description: "Users whose username or display name has a word starting with q, or contains q; case and accents ignored; " +
-			"exact matches first, then prefixes, then substrings. On PostgreSQL one wrong letter still matches.",
+			"exact matches first, then prefixes, then substrings. On PostgreSQL one wrong letter still matches. One page of at most limit users. No sign-in needed.",
 	}, func(ctx context.Context, in *searchUsersInput) (*searchUsersOutput, error) {
 		users, err := h.svc.Users(ctx, in.Q, in.Limit)
 		if err != nil {
@@ -114,4 +115,5 @@ func (h *SearchRoutes) Register(api *API) {
 		}
 		return &searchUsersOutput{Body: out}, nil
 	})
+	nullExample(api, http.MethodGet, "/v1/search/users", "next_cursor")
 }
