@@ -40,13 +40,8 @@ func send(t *testing.T, method, url string, body any, headers ...string) (int, m
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	res, raw := doChecked(t, req)
 	var m map[string]any
-	raw, _ := io.ReadAll(res.Body)
 	_ = json.Unmarshal(raw, &m)
 	return res.StatusCode, m
 }

@@ -48,24 +48,20 @@ func startApp(t *testing.T, cfg *config.Config, extra ...fx.Option) (*App, strin
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = a.Stop(context.Background())
-		}
-	})
-	return a, "http://" + a.Addr()
+	t.Cleanup(func() { _ = a.Stop(context.Background()) })
+	base := "http://" + a.Addr()
+	registerValidator(t, base)
+	return a, base
 }
 
 func get(t *testing.T, url string) (*http.Response, map[string]any) {
 	t.Helper()
-	res, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	res, b := doChecked(t, req)
 	var body map[string]any
-	b, _ := io.ReadAll(res.Body)
 	_ = json.Unmarshal(b, &body)
 	return res, body
 }
@@ -106,13 +102,9 @@ func TestEmbeddedDefaultServes(t *testing.T) {
 		{"POST", "/readyz", 405, "method_not_allowed"},
 	} {
 		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, b := doChecked(t, req)
 		var p rest.Problem
-		_ = json.NewDecoder(res.Body).Decode(&p)
-		res.Body.Close()
+		_ = json.Unmarshal(b, &p)
 		if res.StatusCode != tc.status || p.Code != tc.code || res.Header.Get("Content-Type") != rest.ProblemContentType {
 			t.Errorf("%s %s = %d %q %q", tc.method, tc.path, res.StatusCode, p.Code, res.Header.Get("Content-Type"))
 		}
