@@ -76,8 +76,9 @@ type Deps struct {
 
 // Service is the authentication use cases.
 type Service struct {
-	d   Deps
-	cfg Config
+	d       Deps
+	cfg     Config
+	pending pendingRevocations
 }
 
 // NewService wires the use cases.
@@ -410,8 +411,10 @@ func (s *Service) markRevoked(ctx context.Context, st Status, ids ...uuid.UUID) 
 	for _, id := range ids {
 		if err := s.d.Cache.Set(ctx, id, SessionState{Status: st}, ttl); err != nil {
 			s.d.Log.ErrorContext(ctx, "write session revocation to cache", "session_id", id.String(), "error", err)
-			// Best effort: at least drop an "active" entry.
+			// Best effort: at least drop an "active" entry; and write the
+			// revocation again as soon as the cache answers.
 			_ = s.d.Cache.Delete(ctx, id)
+			s.pending.add(id, SessionState{Status: st}, s.now().Add(ttl))
 		}
 	}
 }
@@ -423,6 +426,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	a, err := s.d.Access.Verify(token)
 	if err != nil {
 		return Principal{}, err
+	}
+	s.pending.replay(ctx, s.d.Cache, s.now())
+	if st, ok := s.pending.get(a.SessionID, s.now()); ok && st.Status == StatusRevoked {
+		return Principal{}, ErrSessionRevoked
 	}
 	st, found, err := s.d.Cache.Get(ctx, a.SessionID)
 	if err != nil {
