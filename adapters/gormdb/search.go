@@ -67,16 +67,22 @@ func toHits(rows []hitRow) []search.LinkHit {
 func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
 	text := strings.Join(search.Terms(q), " ")
 	var rows []hitRow
+	// The tsquery is a scalar subquery, an InitPlan computed once per
+	// execution: the statement is prepared, and in the generic plan
+	// PostgreSQL switches to after a few executions a bare
+	// plainto_tsquery(@q) would be parsed again for every matching row
+	// (in ts_rank_cd and the recheck).
+	const tsq = `(SELECT plainto_tsquery('lt_english', @q))`
 	err := s.db.Conn(ctx).Raw(`
 		WITH hits AS (
-			SELECT l.id, ts_rank_cd(l.search_vector, plainto_tsquery('lt_english', @q)) AS rank
+			SELECT l.id, ts_rank_cd(l.search_vector, `+tsq+`) AS rank
 			FROM links l
-			WHERE l.search_vector @@ plainto_tsquery('lt_english', @q)
+			WHERE l.search_vector @@ `+tsq+`
 			ORDER BY rank DESC, l.id DESC
 			LIMIT @limit OFFSET @offset
 		)
 		SELECT h.id, h.rank,
-			ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), plainto_tsquery('lt_english', @q), @options) AS snippet
+			ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), `+tsq+`, @options) AS snippet
 		FROM hits h JOIN links l ON l.id = h.id
 		ORDER BY h.rank DESC, h.id DESC`, map[string]any{"q": text, "limit": limit, "offset": offset, "options": headlineOptions}).Scan(&rows).Error
 	if err != nil {
@@ -150,24 +156,30 @@ const typoThreshold = "0.45"
 func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) ([]links.Profile, error) {
 	key := strings.ReplaceAll(q, "_", " ")
 	args := map[string]any{"q": q, "key": key, "pattern": likeEscape(key), "limit": limit}
-	// The patterns are expressions of parameters only: the planner folds
-	// them and uses the trigram index.
+	// Every folded value and pattern is a scalar subquery of parameters
+	// only: an InitPlan, computed once per execution, that the trigram
+	// index scan takes as its key. The statements are prepared, and in the
+	// generic plan PostgreSQL switches to after a few executions a bare
+	// lower(lt_unaccent(@q)) would be computed again for every candidate
+	// row and sort key.
 	const (
-		k     = `lower(lt_unaccent(@key))`
-		pat   = `lower(lt_unaccent(@pattern))`
-		exact = `lower(lt_unaccent(@q))`
-		cols  = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
+		k          = `(SELECT lower(lt_unaccent(@key)))`
+		contains   = `(SELECT '%' || lower(lt_unaccent(@pattern)) || '%')`
+		prefix     = `(SELECT lower(lt_unaccent(@pattern)) || '%')`
+		wordPrefix = `(SELECT '% ' || lower(lt_unaccent(@pattern)) || '%')`
+		exact      = `(SELECT lower(lt_unaccent(@q)))`
+		cols       = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
 	)
 	var rows []profileRow
 	err := s.db.Conn(ctx).Raw(`
 		SELECT `+cols+` FROM users u
-		WHERE u.deleted_at IS NULL AND u.search_key LIKE '%' || `+pat+` || '%'
+		WHERE u.deleted_at IS NULL AND u.search_key LIKE `+contains+`
 		ORDER BY
 			CASE
 				WHEN u.search_username = `+exact+` THEN 0
 				WHEN u.search_display_name = `+exact+` THEN 1
-				WHEN u.search_key LIKE `+pat+` || '%' OR u.search_display_name LIKE `+pat+` || '%' THEN 2
-				WHEN ' ' || u.search_key LIKE '% ' || `+pat+` || '%' THEN 3
+				WHEN u.search_key LIKE `+prefix+` OR u.search_display_name LIKE `+prefix+` THEN 2
+				WHEN ' ' || u.search_key LIKE `+wordPrefix+` THEN 3
 				ELSE 4
 			END,
 			length(u.search_key), u.username_normalized NULLS LAST, u.id
@@ -185,7 +197,7 @@ func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) (
 			}
 			return tx.Raw(`
 				SELECT `+cols+` FROM users u
-				WHERE u.deleted_at IS NULL AND `+k+` <% u.search_key AND u.search_key NOT LIKE '%' || `+pat+` || '%'
+				WHERE u.deleted_at IS NULL AND `+k+` <% u.search_key AND u.search_key NOT LIKE `+contains+`
 				ORDER BY word_similarity(`+k+`, u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id
 				LIMIT @limit`, args).Scan(&typos).Error
 		})

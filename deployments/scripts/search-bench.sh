@@ -50,25 +50,31 @@ echo "== seeding SQLite"
 DATA_DIR="$WORK/sqlite" "$BIN" seed --users "$USERS" --links "$LINKS" 2>/dev/null
 serve_and_load sqlite 18091 DATA_DIR="$WORK/sqlite"
 
-echo "== EXPLAIN ANALYZE on PostgreSQL"
+echo "== EXPLAIN ANALYZE on PostgreSQL (the adapter's statements, prepared, generic plan as the server runs them)"
 psql -q "$PG_URL" <<'SQL'
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SET plan_cache_mode = force_generic_plan;
+PREPARE users_q(text, text, text, int) AS
 SELECT u.id FROM users u
-WHERE u.deleted_at IS NULL AND u.search_key LIKE '%' || lower(lt_unaccent('mar')) || '%'
-ORDER BY CASE WHEN u.search_username = 'mar' THEN 0 WHEN u.search_display_name = 'mar' THEN 1
-  WHEN u.search_key LIKE 'mar%' OR u.search_display_name LIKE 'mar%' THEN 2 WHEN ' ' || u.search_key LIKE '% mar%' THEN 3 ELSE 4 END,
-  length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT 10;
+WHERE u.deleted_at IS NULL AND u.search_key LIKE (SELECT '%' || lower(lt_unaccent($2)) || '%')
+ORDER BY CASE WHEN u.search_username = (SELECT lower(lt_unaccent($1))) THEN 0 WHEN u.search_display_name = (SELECT lower(lt_unaccent($1))) THEN 1
+  WHEN u.search_key LIKE (SELECT lower(lt_unaccent($2)) || '%') OR u.search_display_name LIKE (SELECT lower(lt_unaccent($2)) || '%') THEN 2
+  WHEN ' ' || u.search_key LIKE (SELECT '% ' || lower(lt_unaccent($2)) || '%') THEN 3 ELSE 4 END,
+  length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT $4;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE users_q('mar', 'mar', 'mar', 10);
 BEGIN;
 SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true);
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-SELECT u.id FROM users u WHERE u.deleted_at IS NULL AND 'martinex' <% u.search_key AND u.search_key NOT LIKE '%martinex%'
-ORDER BY word_similarity('martinex', u.search_key) DESC LIMIT 10;
+PREPARE typos_q(text, text, int) AS
+SELECT u.id FROM users u WHERE u.deleted_at IS NULL AND (SELECT lower(lt_unaccent($1))) <% u.search_key
+  AND u.search_key NOT LIKE (SELECT '%' || lower(lt_unaccent($2)) || '%')
+ORDER BY word_similarity((SELECT lower(lt_unaccent($1))), u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT $3;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE typos_q('martinex', 'martinex', 10);
 COMMIT;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-WITH hits AS (SELECT l.id, ts_rank_cd(l.search_vector, plainto_tsquery('lt_english', 'tuning')) AS rank FROM links l
-  WHERE l.search_vector @@ plainto_tsquery('lt_english', 'tuning') ORDER BY rank DESC, l.id DESC LIMIT 21)
-SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), plainto_tsquery('lt_english', 'tuning'))
+PREPARE links_q(text, int, int) AS
+WITH hits AS (SELECT l.id, ts_rank_cd(l.search_vector, (SELECT plainto_tsquery('lt_english', $1))) AS rank FROM links l
+  WHERE l.search_vector @@ (SELECT plainto_tsquery('lt_english', $1)) ORDER BY rank DESC, l.id DESC LIMIT $2 OFFSET $3)
+SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT plainto_tsquery('lt_english', $1)))
 FROM hits h JOIN links l ON l.id = h.id ORDER BY h.rank DESC, h.id DESC;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning', 21, 0);
 SQL
 
 if command -v sqlite3 >/dev/null; then
