@@ -39,7 +39,7 @@ type Config struct {
 
 	DatabaseURL        Secret        `env:"DATABASE_URL"`
 	DBMaxOpenConns     int           `env:"DB_MAX_OPEN_CONNS" envDefault:"20"`
-	DBMaxIdleConns     int           `env:"DB_MAX_IDLE_CONNS" envDefault:"10"`
+	DBMaxIdleConns     int           `env:"DB_MAX_IDLE_CONNS" envDefault:"20"`
 	DBStatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" envDefault:"30s"`
 	// AutoMigrate is nil when unset; Load fills in the per-environment default.
 	AutoMigrate *bool  `env:"AUTO_MIGRATE"`
@@ -60,6 +60,9 @@ type Config struct {
 	BodyLimit          ByteSize      `env:"BODY_LIMIT" envDefault:"1MiB"`
 	FrontendURL        string        `env:"FRONTEND_URL" envDefault:"http://localhost:3000"`
 	ShutdownTimeout    time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// ShutdownDrainDelay is nil when unset; Load fills in the per-environment
+	// default (0 in development and test, 5s when deployed).
+	ShutdownDrainDelay *time.Duration `env:"SHUTDOWN_DRAIN_DELAY"`
 
 	RateLimitAnon          RateSpec `env:"RATE_LIMIT_ANON" envDefault:"300/m"`
 	RateLimitUser          RateSpec `env:"RATE_LIMIT_USER" envDefault:"1200/m"`
@@ -117,6 +120,13 @@ func (c *Config) applyDefaults() {
 		on := c.Env == Development || c.Env == Test
 		c.AutoMigrate = &on
 	}
+	if c.ShutdownDrainDelay == nil {
+		d := time.Duration(0)
+		if c.Env.Deployed() {
+			d = 5 * time.Second
+		}
+		c.ShutdownDrainDelay = &d
+	}
 	if c.MailFileDir == "" {
 		c.MailFileDir = filepath.Join(c.DataDir, "mail")
 	}
@@ -126,6 +136,15 @@ func (c *Config) applyDefaults() {
 	if c.SentryEnvironment == "" {
 		c.SentryEnvironment = string(c.Env)
 	}
+}
+
+// DrainDelay is how long shutdown keeps serving (with /readyz at 503)
+// before it closes the listener.
+func (c *Config) DrainDelay() time.Duration {
+	if c.ShutdownDrainDelay == nil {
+		return 0
+	}
+	return *c.ShutdownDrainDelay
 }
 
 // MigrateOnStart reports whether serve applies pending migrations itself.

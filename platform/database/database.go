@@ -35,7 +35,7 @@ const SQLiteFileName = "lenticular.db"
 // Defaults applied to zero-valued PostgreSQL Options.
 const (
 	DefaultMaxOpenConns     = 20
-	DefaultMaxIdleConns     = 10
+	DefaultMaxIdleConns     = 20
 	DefaultStatementTimeout = 30 * time.Second
 	// DefaultConnectTimeout bounds establishing one PostgreSQL connection when
 	// the URL has no connect_timeout parameter.
@@ -50,7 +50,7 @@ type Options struct {
 	// DataDir is DATA_DIR, where the SQLite file lives; created (0o750) if
 	// missing. Unused for PostgreSQL.
 	DataDir string
-	// PostgreSQL pool; defaults 20 / 10 when zero. Zero ConnMaxLifetime keeps
+	// PostgreSQL pool; defaults 20 / 20 when zero. Zero ConnMaxLifetime keeps
 	// connections open indefinitely. SQLite always uses exactly one connection.
 	MaxOpenConns, MaxIdleConns int
 	ConnMaxLifetime            time.Duration
