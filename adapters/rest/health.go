@@ -42,7 +42,7 @@ type readyBody struct {
 
 type readyOutput struct{ Body readyBody }
 
-func registerOperations(api *API, checks []ReadinessCheck) {
+func registerOperations(api *API, checks []ReadinessCheck, draining func() bool) {
 	Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"Operations"},
 		Summary:     "Liveness",
@@ -53,10 +53,15 @@ func registerOperations(api *API, checks []ReadinessCheck) {
 	Register(api, huma.Operation{
 		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"Operations"},
 		Summary:     "Readiness",
-		Description: "200 with status `ok` when the database, Redis (when configured) and migrations are ok; 200 with status `degraded` when only Redis fails (rate limits and session checks fall back to the instance and the database); 503 naming the failing check when the database or migrations fail.",
+		Description: "200 with status `ok` when the database, Redis (when configured) and migrations are ok; 200 with status `degraded` when only Redis fails (rate limits and session checks fall back to the instance and the database); 503 naming the failing check when the database or migrations fail, and 503 while the instance is shutting down.",
 		Metadata:    Codes(http.StatusServiceUnavailable, "not_ready"),
 	}, func(ctx context.Context, _ *struct{}) (*readyOutput, error) {
 		results, ok, degraded := runChecks(ctx, checks)
+		if draining != nil && draining() {
+			p := NewProblem(http.StatusServiceUnavailable, "not_ready", "shutting down")
+			p.Checks = results
+			return nil, p
+		}
 		if !ok {
 			p := NewProblem(http.StatusServiceUnavailable, "not_ready", "a dependency is failing: see checks")
 			p.Checks = results

@@ -43,6 +43,9 @@ type Deps struct {
 	// Sentry installs the Sentry middleware (the process-wide client must
 	// be initialised: platform/observability.InitSentry).
 	Sentry bool
+	// Draining reports that the process is shutting down; /readyz then
+	// answers 503 so load balancers stop sending before the listener closes.
+	Draining func() bool
 }
 
 // API wraps huma's API with the settings every operation shares.
@@ -138,7 +141,7 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	api := &API{API: humagin.New(engine, hcfg), bodyLimit: int64(cfg.BodyLimit), deployed: cfg.Env.Deployed()}
 
 	useAuthentication(api, d.Authenticator, log)
-	registerOperations(api, d.Readiness)
+	registerOperations(api, d.Readiness, d.Draining)
 	for _, r := range d.Routes {
 		r.Register(api)
 	}

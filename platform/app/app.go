@@ -61,7 +61,8 @@ func New(cfg *config.Config, version string, log *slog.Logger, extra ...fx.Optio
 			openRedis,
 			provideLimiters,
 			provideReadiness,
-			fx.Annotate(provideRouter, fx.ParamTags(``, ``, `name:"version"`, ``, ``, `group:"routes"`, ``, ``)),
+			fx.Annotate(provideRouter, fx.ParamTags(``, ``, `name:"version"`, ``, ``, `group:"routes"`, ``, ``, ``)),
+			func() *httpserver.Drain { return &httpserver.Drain{} },
 			newServer,
 		),
 		fx.Invoke(migrateOnStart, func(s *httpserver.Server) { a.server = s }),
@@ -162,23 +163,25 @@ func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator, jm
 	}
 }
 
-func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes, obs Observability, authn rest.Authenticator) http.Handler {
+func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes, obs Observability, authn rest.Authenticator, drain *httpserver.Drain) http.Handler {
 	engine, _ := rest.NewRouter(rest.Deps{
 		Config: cfg, Logger: log, Version: version,
 		Limiter: l.Shared, Fallback: l.Fallback,
 		Readiness: checks, Routes: routes,
 		Authenticator: authn, Identify: rest.IdentifyCaller(authn),
 		Metrics: obs.RESTMetrics(), Sentry: obs.Sentry,
+		Draining: drain.Draining,
 	})
 	return engine
 }
 
-func newServer(lc fx.Lifecycle, cfg *config.Config, h http.Handler, log *slog.Logger) *httpserver.Server {
+func newServer(lc fx.Lifecycle, cfg *config.Config, h http.Handler, log *slog.Logger, drain *httpserver.Drain) *httpserver.Server {
 	s := httpserver.New(cfg.HTTPAddr, h, log)
+	s.DrainFirst(drain, cfg.DrainDelay())
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { return s.Start() },
 		OnStop: func(ctx context.Context) error {
-			stopCtx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout)
+			stopCtx, cancel := context.WithTimeout(ctx, cfg.ShutdownTimeout) // the drain delay is part of it
 			defer cancel()
 			return s.Stop(stopCtx)
 		},

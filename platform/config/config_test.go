@@ -64,6 +64,21 @@ func TestAutoMigrateDefaultsPerEnvironment(t *testing.T) {
 	}
 }
 
+func TestDrainDelayDefaultsPerEnvironment(t *testing.T) {
+	dev, _ := LoadFrom(map[string]string{})
+	prod, err := LoadFrom(map[string]string{"APP_ENV": "production", "JWT_SECRET": goodSecret, "DATABASE_URL": "postgres://db/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.DrainDelay() != 0 || prod.DrainDelay() != 5*time.Second {
+		t.Errorf("drain delay: development %s, production %s", dev.DrainDelay(), prod.DrainDelay())
+	}
+	set, _ := LoadFrom(map[string]string{"SHUTDOWN_DRAIN_DELAY": "2s"})
+	if set.DrainDelay() != 2*time.Second {
+		t.Errorf("SHUTDOWN_DRAIN_DELAY=2s gave %s", set.DrainDelay())
+	}
+}
+
 func TestInvalidSettingsNameTheVariable(t *testing.T) {
 	deployed := func(env string, extra map[string]string) map[string]string {
 		m := map[string]string{"APP_ENV": env, "JWT_SECRET": goodSecret, "DATABASE_URL": "postgres://db/app"}
@@ -105,6 +120,8 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{"metrics addr without port", map[string]string{"METRICS_ADDR": "localhost"}, "METRICS_ADDR"},
 		{"metrics on the public listener", map[string]string{"METRICS_ADDR": ":8080"}, "METRICS_ADDR: must differ from HTTP_ADDR"},
 		{"bad bool", map[string]string{"COOKIE_SECURE": "maybe"}, "COOKIE_SECURE"},
+		{"drain longer than shutdown", map[string]string{"SHUTDOWN_DRAIN_DELAY": "30s"}, "SHUTDOWN_DRAIN_DELAY"},
+		{"negative drain", map[string]string{"SHUTDOWN_DRAIN_DELAY": "-1s"}, "SHUTDOWN_DRAIN_DELAY"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,6 +70,9 @@ func (c *Config) Validate() error {
 			add(key, "must be a positive duration")
 		}
 	}
+	if d := c.DrainDelay(); d < 0 || d >= c.ShutdownTimeout {
+		add("SHUTDOWN_DRAIN_DELAY", "must be at least 0 and shorter than SHUTDOWN_TIMEOUT")
+	}
 	if c.RefreshReuseGrace < 0 {
 		add("REFRESH_REUSE_GRACE", "must not be negative")
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"os/user"
@@ -383,6 +384,9 @@ type answer struct {
 	latency time.Duration
 	err     error
 	at      time.Time
+	// freshConn: the request went out on a new connection (not a reused
+	// keep-alive one).
+	freshConn bool
 }
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -400,9 +404,13 @@ func call(c *http.Client, method, url, token string, body any) answer {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	var fresh bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { fresh = !info.Reused },
+	}))
 	start := time.Now()
 	res, err := c.Do(req)
-	a := answer{at: start, err: err}
+	a := answer{at: start, err: err, freshConn: fresh}
 	if err != nil {
 		a.latency = time.Since(start)
 		return a

@@ -10,8 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
+
+// Drain is the shutting-down flag shared by the server and the readiness
+// check.
+type Drain struct{ on atomic.Bool }
+
+// Draining reports whether shutdown has begun.
+func (d *Drain) Draining() bool { return d != nil && d.on.Load() }
 
 // Server is an http.Server bound to a listener of its own.
 type Server struct {
@@ -20,6 +28,25 @@ type Server struct {
 	ln      net.Listener
 	log     *slog.Logger
 	done    chan struct{}
+
+	drain      *Drain
+	drainDelay time.Duration
+}
+
+// DrainFirst makes Stop keep serving for delay before it closes the
+// listener: /readyz already answers 503 (through d) so the load balancer
+// stops routing here, and every answer carries `Connection: close`, so
+// clients leave their keep-alive connections cleanly instead of racing a
+// request against the server closing an idle one.
+func (s *Server) DrainFirst(d *Drain, delay time.Duration) {
+	s.drain, s.drainDelay = d, delay
+	next := s.srv.Handler
+	s.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // New prepares the public server (HTTP_ADDR); nothing listens until Start.
@@ -79,6 +106,16 @@ func (s *Server) Addr() string {
 func (s *Server) Stop(ctx context.Context) error {
 	if s.ln == nil {
 		return nil
+	}
+	if s.drain != nil {
+		s.drain.on.Store(true)
+		if s.drainDelay > 0 {
+			s.log.Info("draining before closing the listener", "delay", s.drainDelay)
+			select {
+			case <-time.After(s.drainDelay):
+			case <-ctx.Done():
+			}
+		}
 	}
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
