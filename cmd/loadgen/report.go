@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/lenticular/lenticular/platform/observability"
 )
 
 type report struct {
@@ -278,33 +279,16 @@ func scrapeIdle(ctx context.Context, c *client, metricsURL string) (hygiene, err
 		return hygiene{}, err
 	}
 	defer res.Body.Close()
-	vals := map[string]float64{}
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		name := line[:i]
-		if j := strings.IndexByte(name, '{'); j >= 0 {
-			name = name[:j]
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err == nil {
-			vals[name] += v
-		}
+	vals, err := observability.SumMetrics(res.Body)
+	if err != nil {
+		return hygiene{}, err
 	}
 	return hygiene{
 		Goroutines: vals["go_goroutines"], DBOpen: vals["go_sql_open_connections"],
 		DBInUse: vals["go_sql_in_use_connections"], DBIdle: vals["go_sql_idle_connections"],
 		OpenFDs: vals["process_open_fds"], ResidentMiB: vals["process_resident_memory_bytes"] / (1 << 20),
 		HeapInUseMiB: vals["go_memstats_heap_inuse_bytes"] / (1 << 20), HTTPConnsActive: vals["lenticular_http_requests_in_flight"],
-	}, sc.Err()
+	}, nil
 }
 
 func printHygiene(out io.Writer, b, a hygiene) {

@@ -8,12 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lenticular/lenticular/platform/observability"
 )
 
 // failFast is the longest a request may take while a dependency is down:
@@ -445,25 +446,9 @@ func scrape(t *testing.T, svc *service) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	vals := map[string]float64{}
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		name := line[:i]
-		if j := strings.IndexByte(name, '{'); j >= 0 {
-			name = name[:j]
-		}
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			vals[name] += v
-		}
+	vals, err := observability.SumMetrics(res.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return vals
 }
