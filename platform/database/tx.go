@@ -13,6 +13,9 @@ type txKey struct{}
 type txValue struct {
 	db *DB
 	tx *gorm.DB
+	// afterCommit is shared by the outermost transaction and its nested
+	// blocks: hooks run once, when the outermost one commits.
+	afterCommit *[]func()
 }
 
 // InTx runs fn in a database transaction carried by the context fn receives,
@@ -30,12 +33,40 @@ type txValue struct {
 func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if v, ok := ctx.Value(txKey{}).(txValue); ok && v.db == d {
 		return v.tx.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			return fn(context.WithValue(ctx, txKey{}, txValue{db: d, tx: tx}))
+			return fn(context.WithValue(ctx, txKey{}, txValue{db: d, tx: tx, afterCommit: v.afterCommit}))
 		})
 	}
-	return d.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, txValue{db: d, tx: tx}))
+	hooks := new([]func())
+	err := d.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, txValue{db: d, tx: tx, afterCommit: hooks}))
 	})
+	if err == nil {
+		for _, h := range *hooks {
+			h()
+		}
+	}
+	return err
+}
+
+// AfterCommit runs fn once the transaction ctx carries has committed (never
+// when it rolls back), or at once when ctx carries none. Caches use it to
+// drop an entry only when the new row is visible: dropped earlier, a
+// concurrent reader could cache the old row again before the commit.
+// Hooks of a nested block run when the outermost transaction commits, even
+// if that block was rolled back to its savepoint: callers must register
+// only work that is harmless when nothing changed.
+func AfterCommit(ctx context.Context, fn func()) {
+	if v, ok := ctx.Value(txKey{}).(txValue); ok && v.afterCommit != nil {
+		*v.afterCommit = append(*v.afterCommit, fn)
+		return
+	}
+	fn()
+}
+
+// InTransaction reports whether ctx carries a transaction (see InTx).
+func InTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(txValue)
+	return ok
 }
 
 // Conn returns the transaction ctx carries (see InTx), or d's pool when it

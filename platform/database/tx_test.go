@@ -3,6 +3,8 @@ package database_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,6 +37,7 @@ func TestInTx(t *testing.T) {
 				Dialect: db.Dialect,
 			}
 			t.Run("prepared statements", func(t *testing.T) { testInTx(t, prepared) })
+			t.Run("after commit", func(t *testing.T) { testAfterCommit(t, db) })
 		})
 	}
 }
@@ -198,4 +201,60 @@ func testInTx(t *testing.T, db *database.DB) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// AfterCommit hooks run after the outermost commit, when the row is visible
+// to other connections, and never after a rollback.
+func testAfterCommit(t *testing.T, db *database.DB) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	count := func(v string) int {
+		var n int
+		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM notes WHERE v = $1", v).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var seen []string
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		if !database.InTransaction(ctx) {
+			t.Error("InTransaction = false inside InTx")
+		}
+		if err := db.Conn(ctx).Exec("INSERT INTO notes (v) VALUES (?)", "hook").Error; err != nil {
+			return err
+		}
+		database.AfterCommit(ctx, func() { seen = append(seen, "outer") })
+		err := db.InTx(ctx, func(ctx context.Context) error {
+			database.AfterCommit(ctx, func() { seen = append(seen, fmt.Sprint("inner, visible: ", count("hook"))) })
+			return nil
+		})
+		if len(seen) != 0 {
+			t.Errorf("hooks ran before the commit: %v", seen)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"outer", "inner, visible: 1"}; !slices.Equal(seen, want) {
+		t.Errorf("hooks = %v, want %v", seen, want)
+	}
+
+	seen = nil
+	boom := errors.New("boom")
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		database.AfterCommit(ctx, func() { seen = append(seen, "rolled back") })
+		return boom
+	})
+	if !errors.Is(err, boom) || len(seen) != 0 {
+		t.Errorf("after a rollback: err %v, hooks %v; want boom and none", err, seen)
+	}
+
+	if database.InTransaction(ctx) {
+		t.Error("InTransaction = true outside InTx")
+	}
+	database.AfterCommit(ctx, func() { seen = append(seen, "now") })
+	if !slices.Equal(seen, []string{"now"}) {
+		t.Errorf("without a transaction the hook must run at once: %v", seen)
+	}
 }

@@ -330,6 +330,11 @@ func RunCache(t *testing.T, newCache func(t *testing.T) auth.SessionCache) {
 		if err := c.Set(ctx, id, auth.SessionState{Status: auth.StatusRevoked}, 50*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
+		// Read once before it expires: a copy kept by the reader must not
+		// outlive the entry.
+		if _, ok, err := c.Get(ctx, id); !ok || err != nil {
+			t.Fatalf("Get before expiry: found %v, %v", ok, err)
+		}
 		time.Sleep(120 * time.Millisecond)
 		if _, ok, _ := c.Get(ctx, id); ok {
 			t.Fatal("entry outlived its TTL")
