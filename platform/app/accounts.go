@@ -27,7 +27,8 @@ import (
 // middleware and per-user rate limit use.
 var _ = feature(fx.Options(
 	fx.Provide(
-		fx.Annotate(gormdb.NewUsers, fx.As(new(users.Repository))),
+		provideBroadcast,
+		provideUsers,
 		fx.Annotate(gormdb.NewSessions, fx.As(new(auth.SessionStore))),
 		fx.Annotate(gormdb.NewActionTokens, fx.As(new(auth.ActionTokenStore))),
 		provideSessionCache,
@@ -42,11 +43,37 @@ var _ = feature(fx.Options(
 	),
 ))
 
-func provideSessionCache(rdb *redis.Client) auth.SessionCache {
-	if rdb == nil {
-		return memory.NewSessionCache()
+// provideBroadcast returns the invalidation channel of the near caches:
+// nil without Redis (one instance; the session cache is in process anyway)
+// or with NEAR_CACHE_TTL=0.
+func provideBroadcast(lc fx.Lifecycle, cfg *config.Config, rdb *redis.Client, log *slog.Logger) *redisstore.Broadcast {
+	if rdb == nil || cfg.NearCacheTTL == 0 {
+		return nil
 	}
-	return redisstore.NewSessionCache(rdb)
+	b := redisstore.NewBroadcast(rdb, log, redisstore.BroadcastOptions{})
+	lc.Append(fx.StartStopHook(b.Start, b.Stop))
+	return b
+}
+
+// provideUsers puts the near cache in front of the accounts when there is
+// a Broadcast. Without Redis there is none: several instances on one
+// PostgreSQL without Redis could not invalidate each other's copies.
+func provideUsers(db *database.DB, cfg *config.Config, bus *redisstore.Broadcast) users.Repository {
+	repo := gormdb.NewUsers(db)
+	if bus == nil {
+		return repo
+	}
+	return redisstore.NewUserCache(repo, bus, 50_000, cfg.NearCacheTTL)
+}
+
+func provideSessionCache(rdb *redis.Client, cfg *config.Config, bus *redisstore.Broadcast) auth.SessionCache {
+	switch {
+	case rdb == nil:
+		return memory.NewSessionCache()
+	case bus == nil:
+		return redisstore.NewSessionCache(rdb)
+	}
+	return redisstore.NewNearSessionCache(rdb, bus, cfg.NearCacheTTL)
 }
 
 // provideHasher uses OWASP's Argon2id parameters; tests replace the

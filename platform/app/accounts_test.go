@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -68,6 +69,17 @@ func TestAccountsAcrossInstances(t *testing.T) {
 	access := m["access_token"].(string)
 	if status, m := send(t, "GET", b+"/v1/users/me", nil, "Authorization", "Bearer "+access); status != 200 {
 		t.Fatalf("token from A on B = %d %v", status, m)
+	}
+	// B now keeps the session and the account in process (near caches); a
+	// change made through A is what B answers as soon as A has answered.
+	for i := range 3 {
+		name := fmt.Sprintf("Name %d", i)
+		if status, m := send(t, "PATCH", a+"/v1/users/me", map[string]any{"display_name": name}, "Authorization", "Bearer "+access); status != 200 {
+			t.Fatalf("PATCH on A = %d %v", status, m)
+		}
+		if status, m := send(t, "GET", b+"/v1/users/me", nil, "Authorization", "Bearer "+access); status != 200 || m["display_name"] != name {
+			t.Fatalf("GET /v1/users/me on B right after the change on A = %d %v, want display_name %q", status, m, name)
+		}
 	}
 	if status, m := send(t, "POST", a+"/v1/auth/logout", nil, "Authorization", "Bearer "+access); status != 204 {
 		t.Fatalf("logout on A = %d %v", status, m)

@@ -80,6 +80,10 @@ type Config struct {
 	SentryRelease          string  `env:"SENTRY_RELEASE"`
 	SentryTracesSampleRate float64 `env:"SENTRY_TRACES_SAMPLE_RATE" envDefault:"0"`
 	MetricsAddr            string  `env:"METRICS_ADDR"`
+	// NearCacheTTL bounds how long an instance keeps the session states and
+	// accounts it read in process (with REDIS_URL set; invalidated on every
+	// instance by pub/sub on each write); 0 turns the near caches off.
+	NearCacheTTL time.Duration `env:"NEAR_CACHE_TTL" envDefault:"1m"`
 	// SlowQueryThreshold: queries at least this slow are logged; 0 disables.
 	SlowQueryThreshold time.Duration `env:"SLOW_QUERY_THRESHOLD" envDefault:"200ms"`
 	Worker             string        `env:"WORKER" envDefault:"embedded"`

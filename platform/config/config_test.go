@@ -40,6 +40,7 @@ func TestDefaults(t *testing.T) {
 		{"mail dir", c.MailFileDir, filepath.Join("data", "mail")},
 		{"sentry env", c.SentryEnvironment, "development"},
 		{"slow query threshold", c.SlowQueryThreshold, 200 * time.Millisecond},
+		{"near cache ttl", c.NearCacheTTL, time.Minute},
 		{"metrics addr", c.MetricsAddr, ""},
 	}
 	for _, tc := range checks {
@@ -115,6 +116,7 @@ func TestInvalidSettingsNameTheVariable(t *testing.T) {
 		{"unknown worker mode", map[string]string{"WORKER": "sometimes"}, "WORKER"},
 		{"sample rate", map[string]string{"SENTRY_TRACES_SAMPLE_RATE": "2"}, "SENTRY_TRACES_SAMPLE_RATE"},
 		{"frontend url", map[string]string{"FRONTEND_URL": "localhost:3000"}, "FRONTEND_URL"},
+		{"negative near cache ttl", map[string]string{"NEAR_CACHE_TTL": "-1s"}, "NEAR_CACHE_TTL"},
 		{"negative slow query threshold", map[string]string{"SLOW_QUERY_THRESHOLD": "-1ms"}, "SLOW_QUERY_THRESHOLD"},
 		{"bad slow query threshold", map[string]string{"SLOW_QUERY_THRESHOLD": "fast"}, "SLOW_QUERY_THRESHOLD"},
 		{"metrics addr without port", map[string]string{"METRICS_ADDR": "localhost"}, "METRICS_ADDR"},

@@ -95,6 +95,9 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{"embedded", "off"}, c.Worker) {
 		add("WORKER", "%q is not embedded or off", c.Worker)
 	}
+	if c.NearCacheTTL < 0 {
+		add("NEAR_CACHE_TTL", "must not be negative (0 turns the near caches off)")
+	}
 	if c.SlowQueryThreshold < 0 {
 		add("SLOW_QUERY_THRESHOLD", "must not be negative (0 turns the slow-query log off)")
 	}

@@ -181,6 +181,11 @@ func testUpdate(t *testing.T, r users.Repository) {
 	ctx := context.Background()
 	u := mustCreate(t, r, NewUser(t, "carol@example.com", "carol"))
 	mustCreate(t, r, NewUser(t, "dave@example.com", "dave"))
+	// Read first: a repository that keeps copies must not answer this one
+	// after the update.
+	if _, err := r.ByID(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
 
 	got, err := r.Update(ctx, u.ID, func(x *users.User) error {
 		x.DisplayName = "Carol"
