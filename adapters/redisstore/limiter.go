@@ -33,6 +33,11 @@ func NewLimiter(rdb redis.UniversalClient) *Limiter {
 
 // Allow counts one event for key against limit, with a burst of limit.Rate.
 func (l *Limiter) Allow(ctx context.Context, key string, limit ratelimit.Limit) (ratelimit.Result, error) {
+	return l.allowN(ctx, key, limit, 1)
+}
+
+// allowN counts n events at once: all admitted, or none.
+func (l *Limiter) allowN(ctx context.Context, key string, limit ratelimit.Limit, n int) (ratelimit.Result, error) {
 	if err := limit.Validate(); err != nil {
 		return ratelimit.Result{}, err
 	}
@@ -41,11 +46,11 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit ratelimit.Limit) 
 	if err := ctx.Err(); err != nil {
 		return ratelimit.Result{}, err
 	}
-	res, err := l.rl.Allow(ctx, limiterPrefix+key, redis_rate.Limit{
+	res, err := l.rl.AllowN(ctx, limiterPrefix+key, redis_rate.Limit{
 		Rate:   limit.Rate,
 		Burst:  limit.Rate,
 		Period: limit.Period,
-	})
+	}, n)
 	if err != nil {
 		return ratelimit.Result{}, fmt.Errorf("redis rate limit: %w", err)
 	}

@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"context"
 	"crypto/rand"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,5 +67,48 @@ func TestLimiterKeyLayout(t *testing.T) {
 	}
 	if n, err := rdb.Exists(ctx, stored).Result(); err != nil || n != 0 {
 		t.Fatalf("after Reset, EXISTS %s = %d, %v; want 0", stored, n, err)
+	}
+}
+
+func TestLeasingLimiterContract(t *testing.T) {
+	t.Parallel()
+	newRedis(t)
+	limitertest.Run(t, func(t *testing.T) ratelimit.Limiter {
+		return redisstore.NewLeasingLimiter(redisstore.NewLimiter(newRedis(t)))
+	})
+}
+
+// Instances leasing from one bucket never admit more than the limit
+// together, and lose at most one batch each to leases they do not spend.
+func TestLeasingLimiterAcrossInstances(t *testing.T) {
+	t.Parallel()
+	limit := ratelimit.Limit{Rate: 1200, Period: time.Hour} // refills 1 every 3s: none during the test
+	key := "test:leasing:" + rand.Text()
+	instances := []*redisstore.LeasingLimiter{
+		redisstore.NewLeasingLimiter(redisstore.NewLimiter(newRedis(t))),
+		redisstore.NewLeasingLimiter(redisstore.NewLimiter(newRedis(t))),
+		redisstore.NewLeasingLimiter(redisstore.NewLimiter(newRedis(t))),
+	}
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 12 {
+		l := instances[i%len(instances)]
+		wg.Go(func() {
+			for range 150 {
+				r, err := l.Allow(context.Background(), key, limit)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Allowed {
+					admitted.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	batch := int64(limit.Rate / 50)
+	if got := admitted.Load(); got > int64(limit.Rate) || got < int64(limit.Rate)-int64(len(instances))*batch {
+		t.Fatalf("admitted %d of 1800 across %d instances, want at most %d and at least %d", got, len(instances), limit.Rate, int64(limit.Rate)-int64(len(instances))*batch)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -40,9 +41,10 @@ type TokenConfig struct {
 
 // Tokens issues and verifies HS256 access tokens.
 type Tokens struct {
-	cfg    TokenConfig
-	now    func() time.Time
-	parser *jwt.Parser
+	cfg      TokenConfig
+	now      func() time.Time
+	parser   *jwt.Parser
+	verified verifiedCache
 }
 
 // forbiddenHeaders are JOSE headers this server never issues; a token that
@@ -101,6 +103,14 @@ func (t *Tokens) Verify(token string) (Access, error) {
 	if len(token) > 4096 {
 		return Access{}, ErrInvalidToken
 	}
+	if a, ok := t.verified.get(token); ok {
+		// Everything but the expiry was true of these exact bytes
+		// already, under the same secret.
+		if t.now().Before(a.ExpiresAt) {
+			return a, nil
+		}
+		return Access{}, fmt.Errorf("%w: token has expired", ErrInvalidToken)
+	}
 	var c AccessClaims
 	_, err := t.parser.ParseWithClaims(token, &c, func(tok *jwt.Token) (any, error) {
 		for _, h := range forbiddenHeaders {
@@ -119,7 +129,40 @@ func (t *Tokens) Verify(token string) (Access, error) {
 	if err1 != nil || err2 != nil || err3 != nil || c.ID == "" {
 		return Access{}, fmt.Errorf("%w: missing or malformed claims", ErrInvalidToken)
 	}
-	return Access{UserID: uid, SessionID: sid, Role: role, ExpiresAt: c.ExpiresAt.Time}, nil
+	a := Access{UserID: uid, SessionID: sid, Role: role, ExpiresAt: c.ExpiresAt.Time}
+	t.verified.put(token, a)
+	return a, nil
+}
+
+// verifiedCache remembers tokens that passed Verify: a client sends the
+// same token with every request until it expires, and decoding and checking
+// it again was most of an authenticated request's CPU. Two generations
+// bound its size without a third-party cache (modules take none): when the
+// current map is full it becomes the previous one and the oldest entries go.
+type verifiedCache struct {
+	mu        sync.RWMutex
+	cur, prev map[string]Access
+}
+
+const verifiedGeneration = 8192
+
+func (c *verifiedCache) get(token string) (Access, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if a, ok := c.cur[token]; ok {
+		return a, true
+	}
+	a, ok := c.prev[token]
+	return a, ok
+}
+
+func (c *verifiedCache) put(token string, a Access) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil || len(c.cur) >= verifiedGeneration {
+		c.prev, c.cur = c.cur, make(map[string]Access, verifiedGeneration)
+	}
+	c.cur[token] = a
 }
 
 // randomToken returns 32 random bytes, base64url without padding (43

@@ -108,3 +108,32 @@ func TestRefreshTokensAreOpaqueAndHashed(t *testing.T) {
 		t.Fatalf("HashToken = %q, want hex SHA-256", h)
 	}
 }
+
+// Verify remembers tokens it accepted; a remembered token still expires,
+// and a changed byte is verified afresh.
+func TestVerifiedTokensStillExpire(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tk, err := auth.NewTokens(auth.TokenConfig{Secret: secret, Issuer: "lenticular", Audience: "lenticular-api", TTL: time.Minute},
+		func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, exp, err := tk.Issue(users.NewID(), uuid.New(), users.RoleUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second answer comes from memory
+		if _, err := tk.Verify(good); err != nil {
+			t.Fatalf("Verify(good) = %v", err)
+		}
+	}
+	tampered := good[:len(good)-2] + map[bool]string{true: "AA", false: "AB"}[!strings.HasSuffix(good, "AA")]
+	if _, err := tk.Verify(tampered); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("Verify(tampered signature) = %v, want ErrInvalidToken", err)
+	}
+	now = exp
+	if _, err := tk.Verify(good); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("Verify(remembered token at its expiry) = %v, want ErrInvalidToken", err)
+	}
+}

@@ -129,14 +129,19 @@ func openRedis(lc fx.Lifecycle, cfg *config.Config) (*redis.Client, error) {
 type Limiters struct {
 	Shared   ratelimit.Limiter
 	Fallback ratelimit.Limiter
+	// General counts the limits every request pays (RATE_LIMIT_USER,
+	// RATE_LIMIT_ANON): with Redis it leases small batches from the shared
+	// buckets instead of a round trip per request.
+	General ratelimit.Limiter
 }
 
 func provideLimiters(rdb *redis.Client) Limiters {
 	local := memory.NewLimiter()
 	if rdb == nil {
-		return Limiters{Shared: local}
+		return Limiters{Shared: local, General: local}
 	}
-	return Limiters{Shared: redisstore.NewLimiter(rdb), Fallback: local}
+	shared := redisstore.NewLimiter(rdb)
+	return Limiters{Shared: shared, Fallback: local, General: redisstore.NewLeasingLimiter(shared)}
 }
 
 func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator, jm *jobs.Migrator) []rest.ReadinessCheck {
@@ -166,7 +171,7 @@ func provideReadiness(db *database.DB, rdb *redis.Client, m *gormdb.Migrator, jm
 func provideRouter(cfg *config.Config, log *slog.Logger, version string, l Limiters, checks []rest.ReadinessCheck, routes []rest.Routes, obs Observability, authn rest.Authenticator, drain *httpserver.Drain) http.Handler {
 	engine, _ := rest.NewRouter(rest.Deps{
 		Config: cfg, Logger: log, Version: version,
-		Limiter: l.Shared, Fallback: l.Fallback,
+		Limiter: l.General, Fallback: l.Fallback,
 		Readiness: checks, Routes: routes,
 		Authenticator: authn, Identify: rest.IdentifyCaller(authn),
 		Metrics: obs.RESTMetrics(), Sentry: obs.Sentry,

@@ -136,6 +136,7 @@ func testBurst(t *testing.T, l ratelimit.Limiter) {
 		{Rate: 20, Period: time.Minute},
 		{Rate: 10, Period: 15 * time.Minute},
 		{Rate: 100, Period: time.Hour},
+		{Rate: 1200, Period: time.Hour}, // large enough for batches when leased
 	} {
 		t.Run(fmt.Sprintf("%d per %s", limit.Rate, limit.Period), func(t *testing.T) {
 			refused := burst(t, l, uniqueKey(t, "k"), limit)
@@ -250,8 +251,20 @@ func testRefill(t *testing.T, l ratelimit.Limiter) {
 }
 
 func testConcurrent(t *testing.T, l ratelimit.Limiter) {
-	const goroutines = 50
-	limit := ratelimit.Limit{Rate: 10, Period: time.Minute}
+	for _, c := range []struct {
+		goroutines int
+		limit      ratelimit.Limit
+	}{
+		{50, ratelimit.Limit{Rate: 10, Period: time.Minute}},
+		{400, ratelimit.Limit{Rate: 300, Period: time.Hour}}, // large enough for batches when leased
+	} {
+		t.Run(fmt.Sprintf("%d per %s", c.limit.Rate, c.limit.Period), func(t *testing.T) {
+			testConcurrentLimit(t, l, c.goroutines, c.limit)
+		})
+	}
+}
+
+func testConcurrentLimit(t *testing.T, l ratelimit.Limiter, goroutines int, limit ratelimit.Limit) {
 	key := uniqueKey(t, "k")
 
 	var (
