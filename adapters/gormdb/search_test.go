@@ -1,11 +1,18 @@
 package gormdb_test
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/lenticular/lenticular/adapters/gormdb"
+	"github.com/lenticular/lenticular/modules/search"
 	"github.com/lenticular/lenticular/modules/search/searchtest"
 	"github.com/lenticular/lenticular/platform/database"
 )
@@ -27,5 +34,105 @@ func TestSearchContract(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// One-word link searches on PostgreSQL read link_terms instead of ranking
+// every match: they must give exactly the page ranking every match gives,
+// after inserts, title changes and deletes.
+func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
+	t.Parallel()
+	db := migrated(t, dialects[1].open)
+	ctx := context.Background()
+	seeder := gormdb.NewSeeder(db)
+	user := gormdb.SeedUser{ID: uuid.Must(uuid.NewV7()), Email: "terms@example.com", Username: "terms", DisplayName: "Terms", CreatedAt: time.Now().UTC()}
+	if _, err := seeder.Users(ctx, []gormdb.SeedUser{user}); err != nil {
+		t.Fatal(err)
+	}
+	vocab := []string{"tuning", "tune", "tuned", "postgres", "café", "cafe", "O'Reilly", `back\slash`, "the", "naïve",
+		"latency", "cache", "caching", "rust", "go", "2024", "kayak", "it's", "x86", "über"}
+	r := rand.New(rand.NewPCG(1, 2))
+	words := func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = vocab[r.IntN(len(vocab))]
+		}
+		return strings.Join(ws, " ")
+	}
+	var ls []gormdb.SeedLink
+	for i := range 400 {
+		title := words(r.IntN(9))
+		path := strings.NewReplacer(" ", "-", "'", "", `\`, "").Replace(words(r.IntN(5)))
+		ls = append(ls, gormdb.SeedLink{
+			ID:    uuid.Must(uuid.NewV7()),
+			URL:   fmt.Sprintf("https://%s.example.com/%s/%d", []string{"tuning", "blog", "cafe"}[i%3], url.PathEscape(path), i),
+			Title: title,
+			Saves: []gormdb.SeedSave{{User: user.ID, At: time.Now().UTC()}},
+		})
+	}
+	if _, err := seeder.Links(ctx, ls); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		if err := db.Gorm.Exec(`UPDATE links SET title = ? WHERE id = ?`, words(4), ls[i].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 40; i < 60; i++ {
+		if err := db.Gorm.Exec(`DELETE FROM saves WHERE link_id = ?`, ls[i].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Exec(`DELETE FROM links WHERE id = ?`, ls[i].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stale int64
+	if err := db.Gorm.Raw(`SELECT count(*) FROM (
+		(SELECT lexeme, rank, link_id FROM link_terms
+		 EXCEPT ALL SELECT t.lexeme, ts_rank_cd(l.search_vector, lt_lexeme_query(t.lexeme)), l.id FROM links l, unnest(l.search_vector) t)
+		UNION ALL
+		(SELECT t.lexeme, ts_rank_cd(l.search_vector, lt_lexeme_query(t.lexeme)), l.id FROM links l, unnest(l.search_vector) t
+		 EXCEPT ALL SELECT lexeme, rank, link_id FROM link_terms)) d`).Scan(&stale).Error; err != nil {
+		t.Fatal(err)
+	}
+	if stale != 0 {
+		t.Fatalf("link_terms differs from the links' vectors in %d rows", stale)
+	}
+
+	s := gormdb.NewSearch(db)
+	compared := 0
+	type hit struct {
+		ID   uuid.UUID
+		Rank float64
+	}
+	for _, q := range append(vocab, "tuning postgres", "the tuning", "https", "example", "com", "nothing") {
+		q = search.Normalize(q)
+		if len(search.Terms(q)) == 0 {
+			continue
+		}
+		for _, page := range []struct{ limit, offset int }{{21, 0}, {5, 3}, {20, 20}} {
+			got, err := s.SearchLinks(ctx, q, page.limit, page.offset)
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			var want []hit
+			if err := db.Gorm.Raw(`SELECT l.id, ts_rank_cd(l.search_vector, q) AS rank
+				FROM links l, plainto_tsquery('lt_english', ?) q WHERE l.search_vector @@ q
+				ORDER BY rank DESC, l.id DESC LIMIT ? OFFSET ?`, strings.Join(search.Terms(q), " "), page.limit, page.offset).Scan(&want).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%q %+v: %d hits, ranking every match gives %d", q, page, len(got), len(want))
+			}
+			compared += len(got)
+			for i := range got {
+				if got[i].LinkID != want[i].ID || got[i].Rank != want[i].Rank {
+					t.Fatalf("%q %+v: hit %d is %v (%v), ranking every match gives %v (%v)", q, page, i, got[i].LinkID, got[i].Rank, want[i].ID, want[i].Rank)
+				}
+			}
+		}
+	}
+	if compared < 500 {
+		t.Fatalf("only %d hits compared", compared)
 	}
 }

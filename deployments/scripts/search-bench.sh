@@ -69,12 +69,19 @@ SELECT u.id FROM users u WHERE u.deleted_at IS NULL AND (SELECT lower(lt_unaccen
 ORDER BY word_similarity((SELECT lower(lt_unaccent($1))), u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT $3;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE typos_q('martinex', 'martinex', 10);
 COMMIT;
-PREPARE links_q(text, int, int) AS
-WITH hits AS (SELECT l.id, ts_rank_cd(l.search_vector, (SELECT plainto_tsquery('lt_english', $1))) AS rank FROM links l
-  WHERE l.search_vector @@ (SELECT plainto_tsquery('lt_english', $1)) ORDER BY rank DESC, l.id DESC LIMIT $2 OFFSET $3)
+PREPARE links_q(text, bigint, bigint, bigint) AS
+WITH hits AS (
+  (SELECT t.link_id AS id, t.rank FROM link_terms t WHERE t.lexeme = (SELECT lt_single_lexeme($1))
+  ORDER BY t.rank DESC, t.link_id DESC LIMIT (SELECT $4))
+  UNION ALL
+  (SELECT l.id, ts_rank_cd(l.search_vector, (SELECT plainto_tsquery('lt_english', $1))) AS rank FROM links l
+  WHERE (SELECT lt_single_lexeme($1)) IS NULL AND l.search_vector @@ (SELECT plainto_tsquery('lt_english', $1)))
+  ORDER BY rank DESC, id DESC LIMIT (SELECT $2) OFFSET (SELECT $3))
 SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT plainto_tsquery('lt_english', $1)))
 FROM hits h JOIN links l ON l.id = h.id ORDER BY h.rank DESC, h.id DESC;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning', 21, 0);
+-- one word: a page of link_terms; two words: the GIN index and ranking of the intersection
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning', 21, 0, 21);
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning postgresql', 21, 0, 21);
 SQL
 
 if command -v sqlite3 >/dev/null; then

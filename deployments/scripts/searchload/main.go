@@ -25,16 +25,20 @@ func main() {
 	dur := flag.Duration("d", 20*time.Second, "duration per endpoint")
 	users := flag.String("users", "mar,jos,ali,ann,kim,lee,sof,dub,nak,gar,pet,ivo,hop,tur,zoe,ols,lar,ros,sil,wan", "comma-separated typeahead queries (3 letters)")
 	words := flag.String("words", "postgresql,caching,tuning,latency,kubernetes,guitars,sourdough,replication,observability,typography", "comma-separated link queries (one word)")
+	only := flag.String("only", "", "measure only this endpoint (users or links)")
 	flag.Parse()
 
 	failed := false
 	for _, ep := range []struct {
-		name, path string
-		qs         []string
+		key, name, path string
+		qs              []string
 	}{
-		{"GET /v1/search/users?q=<3 letters>", "/v1/search/users?limit=10&q=", strings.Split(*users, ",")},
-		{"GET /v1/search/links?q=<word>", "/v1/search/links?limit=20&q=", strings.Split(*words, ",")},
+		{"users", "GET /v1/search/users?q=<3 letters>", "/v1/search/users?limit=10&q=", strings.Split(*users, ",")},
+		{"links", "GET /v1/search/links?q=<word>", "/v1/search/links?limit=20&q=", strings.Split(*words, ",")},
 	} {
+		if *only != "" && *only != ep.key {
+			continue
+		}
 		if !run(ep.name, *base+ep.path, ep.qs, *conns, *dur) {
 			failed = true
 		}
