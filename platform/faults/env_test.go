@@ -378,6 +378,7 @@ func (s *service) mails() int {
 // ---- HTTP helpers ----
 
 type answer struct {
+	request string // method and URL
 	status  int
 	code    string // problem code
 	body    map[string]any
@@ -410,7 +411,7 @@ func call(c *http.Client, method, url, token string, body any) answer {
 	}))
 	start := time.Now()
 	res, err := c.Do(req)
-	a := answer{at: start, err: err, freshConn: fresh}
+	a := answer{request: method + " " + url, at: start, err: err, freshConn: fresh}
 	if err != nil {
 		a.latency = time.Since(start)
 		return a
