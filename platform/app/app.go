@@ -195,8 +195,9 @@ func newServer(lc fx.Lifecycle, cfg *config.Config, h http.Handler, log *slog.Lo
 }
 
 // migrateOnStart applies pending migrations before the listener opens, so
-// no request ever meets an old schema. Registered before the server's hook.
-func migrateOnStart(lc fx.Lifecycle, cfg *config.Config, m *gormdb.Migrator, log *slog.Logger) {
+// no request ever meets an old schema: the application's (goose), then
+// River's job tables. Registered before the server's hook.
+func migrateOnStart(lc fx.Lifecycle, cfg *config.Config, m *gormdb.Migrator, jm *jobs.Migrator, log *slog.Logger) {
 	if !cfg.MigrateOnStart() {
 		return
 	}
@@ -207,6 +208,13 @@ func migrateOnStart(lc fx.Lifecycle, cfg *config.Config, m *gormdb.Migrator, log
 		}
 		for _, a := range applied {
 			log.Info("migration applied", "version", a.Version, "name", a.Name, "duration", a.Duration)
+		}
+		jobsApplied, err := jm.Up(ctx)
+		for _, a := range jobsApplied {
+			log.Info("job migration applied", "version", a.Version, "name", a.Name, "duration", a.Duration)
+		}
+		if err != nil {
+			return fmt.Errorf("migrate job tables: %w", err)
 		}
 		return nil
 	}))

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/fx"
 
 	"github.com/lenticular/lenticular/adapters/rest"
@@ -211,5 +214,45 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	if _, err := client.Get(base + "/healthz"); err == nil {
 		t.Error("the listener must be closed after stop")
+	}
+}
+
+// With AUTO_MIGRATE the listener opens only once every migration, River's
+// job tables included, is applied: the first answer the port gives finds the
+// schema complete (before, River's ran after the listener had opened, and a
+// request at start could fail on a missing column).
+func TestListenerOpensAfterAllMigrations(t *testing.T) {
+	url := testenv.FreshPostgres(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	cfg := testConfig(t, map[string]string{"DATABASE_URL": url, "HTTP_ADDR": addr})
+
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	first := make(chan int, 1)
+	go func() {
+		c := &http.Client{Timeout: time.Second}
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+			if res, err := c.Get("http://" + addr + "/healthz"); err == nil {
+				res.Body.Close()
+				var n int
+				_ = db.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_name = 'river_job' AND column_name = 'unique_key'`).Scan(&n)
+				first <- n
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		first <- -1
+	}()
+	startApp(t, cfg)
+	if n := <-first; n != 1 {
+		t.Fatalf("when the port first answered, river_job.unique_key existed %d times (-1: never answered), want 1", n)
 	}
 }

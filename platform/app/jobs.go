@@ -101,22 +101,13 @@ func jobsSoftStop(cfg *config.Config, mode JobsMode) time.Duration {
 	return cfg.ShutdownTimeout / 2
 }
 
-// runJobs applies River's migrations after the application's (when
-// AUTO_MIGRATE is on; this hook is registered after migrateOnStart's), then
-// starts the workers, which stop before the database closes. When the schema
-// is not migrated yet (AUTO_MIGRATE off, `lenticular migrate up` still to
-// run) the process starts anyway, /readyz reports the pending migrations,
-// and the workers start as soon as the schema is current.
+// runJobs starts the workers (River's migrations ran before, in
+// migrateOnStart, when AUTO_MIGRATE is on), which stop before the database
+// closes. When the schema is not migrated yet (AUTO_MIGRATE off,
+// `lenticular migrate up` still to run) the process starts anyway, /readyz
+// reports the pending migrations, and the workers start as soon as the
+// schema is current.
 func runJobs(lc fx.Lifecycle, cfg *config.Config, j *jobs.Jobs, m *jobs.Migrator, am *gormdb.Migrator, log *slog.Logger) {
-	if cfg.MigrateOnStart() {
-		lc.Append(fx.StartHook(func(ctx context.Context) error {
-			applied, err := m.Up(ctx)
-			for _, a := range applied {
-				log.Info("job migration applied", "version", a.Version, "name", a.Name, "duration", a.Duration)
-			}
-			return err
-		}))
-	}
 	if !j.Working() {
 		return
 	}
