@@ -43,6 +43,8 @@ type lease struct {
 // default 1200/m, 6 of RATE_LIMIT_ANON's 300/m.
 const batchDivisor = 50
 
+const minLease = time.Second
+
 // NewLeasingLimiter returns a leasing limiter over shared.
 func NewLeasingLimiter(shared *Limiter) *LeasingLimiter {
 	return &LeasingLimiter{shared: shared, leases: map[string]*lease{}}
@@ -70,9 +72,12 @@ func (l *LeasingLimiter) Allow(ctx context.Context, key string, limit ratelimit.
 		// Not a whole batch left: count this event alone.
 		return l.shared.Allow(ctx, key, limit)
 	}
-	// A lease lasts as long as the bucket takes to refill one batch.
+	// A lease lasts as long as the bucket takes to refill one batch, and
+	// at least minLease: high limits would otherwise send every request of
+	// a busy key to wait on a claim every few milliseconds.
 	le.limit, le.left, le.shared = limit, batch-1, res.Remaining
-	le.reset, le.expires = now.Add(res.ResetAfter), now.Add(limit.Period*time.Duration(batch)/time.Duration(limit.Rate))
+	le.reset = now.Add(res.ResetAfter)
+	le.expires = now.Add(max(limit.Period*time.Duration(batch)/time.Duration(limit.Rate), minLease))
 	res.Remaining = le.shared + le.left
 	return res, nil
 }
