@@ -37,6 +37,9 @@ type lease struct {
 	shared  int       // the bucket's Remaining when the batch was claimed
 	reset   time.Time // when the bucket is full again, as of the claim
 	expires time.Time
+	// refilled is open while a background claim is on its way and closed
+	// when it has landed; nil when none is.
+	refilled chan struct{}
 }
 
 // batchDivisor sets the batch to 1/50 of the limit: 24 of RATE_LIMIT_USER's
@@ -59,8 +62,29 @@ func (l *LeasingLimiter) Allow(ctx context.Context, key string, limit ratelimit.
 	le := l.lease(key, now)
 	le.mu.Lock()
 	defer le.mu.Unlock()
+	for le.left == 0 && le.refilled != nil {
+		// The next batch is on its way: wait for it rather than claim
+		// another, which would strand one of them.
+		ch := le.refilled
+		le.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			le.mu.Lock()
+			return ratelimit.Result{}, ctx.Err()
+		}
+		le.mu.Lock()
+		now = time.Now()
+	}
 	if le.left > 0 && le.limit == limit && now.Before(le.expires) {
 		le.left--
+		// Claim the next batch in the background, unless the bucket is
+		// nearly empty: there every event is counted in Redis so that
+		// none is stranded in a lease nobody spends.
+		if le.left < batch/2 && le.refilled == nil && le.shared >= 4*batch {
+			le.refilled = make(chan struct{})
+			go l.refill(key, le, limit, batch)
+		}
 		return ratelimit.Result{Allowed: true, Limit: limit.Rate, Remaining: le.shared + le.left, ResetAfter: max(le.reset.Sub(now), 0)}, nil
 	}
 	le.left = 0
@@ -72,14 +96,44 @@ func (l *LeasingLimiter) Allow(ctx context.Context, key string, limit ratelimit.
 		// Not a whole batch left: count this event alone.
 		return l.shared.Allow(ctx, key, limit)
 	}
-	// A lease lasts as long as the bucket takes to refill one batch, and
-	// at least minLease: high limits would otherwise send every request of
-	// a busy key to wait on a claim every few milliseconds.
-	le.limit, le.left, le.shared = limit, batch-1, res.Remaining
-	le.reset = now.Add(res.ResetAfter)
-	le.expires = now.Add(max(limit.Period*time.Duration(batch)/time.Duration(limit.Rate), minLease))
+	le.limit = limit
+	le.grant(res, batch-1, now)
 	res.Remaining = le.shared + le.left
 	return res, nil
+}
+
+// grant adds n claimed events to the lease. A lease lasts as long as the
+// bucket takes to refill one batch, and at least minLease: high limits would
+// otherwise send every request of a busy key to wait on a claim every few
+// milliseconds.
+func (le *lease) grant(res ratelimit.Result, n int, now time.Time) {
+	le.left += n
+	le.shared = res.Remaining
+	le.reset = now.Add(res.ResetAfter)
+	batch := le.limit.Rate / batchDivisor
+	le.expires = now.Add(max(le.limit.Period*time.Duration(batch)/time.Duration(le.limit.Rate), minLease))
+}
+
+// refill claims the next batch while the current one is still being spent.
+// A refusal (less than a batch left) or an error changes nothing: the
+// request that finds the lease empty claims synchronously, one at a time
+// near the limit.
+func (l *LeasingLimiter) refill(key string, le *lease, limit ratelimit.Limit, batch int) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res, err := l.shared.allowN(ctx, key, limit, batch)
+	le.mu.Lock()
+	defer le.mu.Unlock()
+	close(le.refilled)
+	le.refilled = nil
+	if err != nil || !res.Allowed || le.limit != limit {
+		return
+	}
+	now := time.Now()
+	if !now.Before(le.expires) {
+		le.left = 0 // what was left expired meanwhile
+	}
+	le.grant(res, batch, now)
 }
 
 // lease returns key's lease, creating it; expired leases are dropped now
