@@ -169,41 +169,107 @@ const typoThreshold = "0.45"
 
 // On PostgreSQL every tier is computed in SQL from the stored, folded
 // columns of migration 00011: exact username, exact display name, prefix,
-// word prefix, substring (all found through the GIN trigram index with
-// LIKE). Only when that leaves room, and the text has four characters or
-// more (a typo in three letters is just another word), one-typo matches
-// follow, by word similarity (<%, the same index).
+// word prefix, substring. Only when that leaves room, and the text has
+// four characters or more (a typo in three letters is just another word),
+// one-typo matches follow, by word similarity (<%, the trigram index).
+//
+// When the folded text is one word of three characters or more (what
+// typeahead sends), the tiers are read in result order instead of ranking
+// every user containing the text: exact matches from the indexes on
+// search_username and search_display_name, the prefix tiers from
+// user_search_prefixes (migration 00013), a page each, and the substring
+// tier through the trigram index only if fewer than limit users were
+// found. Other text (several words, one or two characters) ranks every
+// candidate from the trigram index. The branch that does not apply is a
+// one-time filter of the generic plan and is never executed.
 func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) ([]links.Profile, error) {
 	key := strings.ReplaceAll(q, "_", " ")
 	args := map[string]any{"q": q, "key": key, "pattern": likeEscape(key), "limit": limit}
-	// Every folded value and pattern is a scalar subquery of parameters
-	// only: an InitPlan, computed once per execution, that the trigram
-	// index scan takes as its key. The statements are prepared, and in the
+	// The folded text and patterns are computed once per execution, in v
+	// (unaccent once when the text has no underscore or LIKE wildcard),
+	// and every use is a scalar subquery reading it: an InitPlan the index
+	// scans take as their key. The statements are prepared, and in the
 	// generic plan PostgreSQL switches to after a few executions a bare
 	// lower(lt_unaccent(@q)) would be computed again for every candidate
-	// row and sort key.
+	// row and sort key. The limit is a subquery too, so that custom plans
+	// do not look cheaper than the generic one (see searchLinksPostgres).
+	// unaccent is called with its dictionary rather than through
+	// lt_unaccent, the IMMUTABLE wrapper the generated columns need:
+	// PostgreSQL does not inline that wrapper (it calls a STABLE function),
+	// so each execution parsed and planned its body again, for every place
+	// the statement used it.
 	const (
-		k          = `(SELECT lower(lt_unaccent(@key)))`
-		contains   = `(SELECT '%' || lower(lt_unaccent(@pattern)) || '%')`
-		prefix     = `(SELECT lower(lt_unaccent(@pattern)) || '%')`
-		wordPrefix = `(SELECT '% ' || lower(lt_unaccent(@pattern)) || '%')`
-		exact      = `(SELECT lower(lt_unaccent(@q)))`
+		k          = `(SELECT lower(unaccent('unaccent'::regdictionary, @key)))`
+		contains   = `(SELECT '%' || lower(unaccent('unaccent'::regdictionary, @pattern)) || '%')`
 		cols       = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
+		sortCol    = `length(u.search_key), u.username_normalized, u.id`
+		lim        = `(SELECT CAST(@limit AS bigint))`
+		vExact     = `(SELECT exact FROM v)`
+		vPrefix    = `(SELECT pat || '%' FROM v)`
+		vWordPref  = `(SELECT '% ' || pat || '%' FROM v)`
+		vContains  = `(SELECT '%' || pat || '%' FROM v)`
+		vFirst3    = `(SELECT left(key, 3) FROM v)`
+		vFast      = `(SELECT fast FROM v)`
+		prefixTier = `p.prefix = ` + vFirst3 + ` AND p.word LIKE ` + vPrefix
 	)
 	var rows []profileRow
 	err := s.db.Conn(ctx).Raw(`
-		SELECT `+cols+` FROM users u
-		WHERE u.deleted_at IS NULL AND u.search_key LIKE `+contains+`
-		ORDER BY
-			CASE
-				WHEN u.search_username = `+exact+` THEN 0
-				WHEN u.search_display_name = `+exact+` THEN 1
-				WHEN u.search_key LIKE `+prefix+` OR u.search_display_name LIKE `+prefix+` THEN 2
-				WHEN ' ' || u.search_key LIKE `+wordPrefix+` THEN 3
-				ELSE 4
-			END,
-			length(u.search_key), u.username_normalized NULLS LAST, u.id
-		LIMIT @limit`, args).Scan(&rows).Error
+		WITH v AS MATERIALIZED (
+			-- fast: one word of three characters or more, once folded
+			SELECT f.key,
+				CASE WHEN @q = @key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, @q)) END AS exact,
+				CASE WHEN @pattern = @key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, @pattern)) END AS pat,
+				f.key !~ ' ' AND length(f.key) >= 3 AS fast
+			FROM (SELECT lower(unaccent('unaccent'::regdictionary, @key)) AS key) f
+		), tiers AS MATERIALIZED (
+			(SELECT u.id AS user_id, 0 AS tier, length(u.search_key) AS len, u.username_normalized AS uname
+			FROM users u
+			WHERE `+vFast+` AND u.search_username = `+vExact+` AND u.deleted_at IS NULL
+			ORDER BY `+sortCol+` LIMIT `+lim+`)
+			UNION ALL
+			(SELECT u.id, 1, length(u.search_key), u.username_normalized
+			FROM users u
+			WHERE `+vFast+` AND u.search_display_name = `+vExact+` AND u.deleted_at IS NULL
+			ORDER BY `+sortCol+` LIMIT `+lim+`)
+			UNION ALL
+			(SELECT DISTINCT ON (p.len, p.uname, p.user_id) p.user_id, 2, p.len, p.uname
+			FROM user_search_prefixes p
+			WHERE `+vFast+` AND p.first AND `+prefixTier+`
+			ORDER BY p.len, p.uname, p.user_id LIMIT `+lim+`)
+			UNION ALL
+			(SELECT DISTINCT ON (p.len, p.uname, p.user_id) p.user_id, 3, p.len, p.uname
+			FROM user_search_prefixes p
+			WHERE `+vFast+` AND `+prefixTier+`
+			ORDER BY p.len, p.uname, p.user_id LIMIT `+lim+`)
+		), ranked AS MATERIALIZED (
+			SELECT DISTINCT ON (user_id) user_id, tier, len, uname FROM tiers ORDER BY user_id, tier
+		), found AS (
+			SELECT * FROM ranked
+			UNION ALL
+			(SELECT u.id, 4, length(u.search_key), u.username_normalized
+			FROM users u
+			WHERE `+vFast+` AND (SELECT count(*) FROM ranked) < `+lim+`
+				AND u.deleted_at IS NULL AND u.search_key LIKE `+vContains+`
+				AND NOT ' ' || u.search_key LIKE `+vWordPref+`
+			ORDER BY `+sortCol+` LIMIT `+lim+`)
+			UNION ALL
+			(SELECT u.id,
+				CASE
+					WHEN u.search_username = `+vExact+` THEN 0
+					WHEN u.search_display_name = `+vExact+` THEN 1
+					WHEN u.search_key LIKE `+vPrefix+` OR u.search_display_name LIKE `+vPrefix+` THEN 2
+					WHEN ' ' || u.search_key LIKE `+vWordPref+` THEN 3
+					ELSE 4
+				END AS tier,
+				length(u.search_key), u.username_normalized
+			FROM users u
+			WHERE NOT `+vFast+` AND u.deleted_at IS NULL AND u.search_key LIKE `+vContains+`
+			ORDER BY 2, 3, 4 NULLS LAST, 1 LIMIT `+lim+`)
+		)
+		SELECT `+cols+`
+		FROM found f JOIN users u ON u.id = f.user_id
+		ORDER BY f.tier, f.len, f.uname NULLS LAST, f.user_id
+		LIMIT `+lim, args).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}

@@ -136,3 +136,93 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 		t.Fatalf("only %d hits compared", compared)
 	}
 }
+
+// Typeahead on PostgreSQL reads one-word queries tier by tier
+// (user_search_prefixes): it must give the users, in the order, that
+// ranking every candidate gives, after renames and deletions.
+func TestUserTiersMatchRankingEveryCandidate(t *testing.T) {
+	t.Parallel()
+	db := migrated(t, dialects[1].open)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	syllables := []string{"ma", "ri", "mar", "ta", "jo", "sé", "Ö", "an", "na", "kim", "li", "ro", "zo", "ë", "ss", "ç"}
+	word := func() string {
+		var b strings.Builder
+		for range 1 + r.IntN(4) {
+			b.WriteString(syllables[r.IntN(len(syllables))])
+		}
+		return b.String()
+	}
+	var ids []uuid.UUID
+	for i := range 400 {
+		username := ""
+		if r.IntN(10) > 0 {
+			username = word()
+			if r.IntN(2) == 0 {
+				username += "_" + word()
+			}
+			username += fmt.Sprint(i)
+		}
+		display := word()
+		for range r.IntN(3) {
+			display += " " + word()
+		}
+		if r.IntN(8) == 0 {
+			display = username
+		}
+		ids = append(ids, insertUser(t, db, username, display))
+	}
+	for _, id := range ids[:20] {
+		if err := db.Gorm.Exec(`UPDATE users SET display_name = ? WHERE id = ?`, word()+" "+word(), id).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids[20:40] {
+		eraseUser(t, db, id)
+	}
+
+	s := gormdb.NewSearch(db)
+	queries := []string{"m", "ma", "jo_", "mar ta", "a b", "%", "_", `\`, "marta", "josé", "JOSE", "rima", "zzz"}
+	for _, a := range syllables {
+		for _, b := range syllables {
+			ab := []rune(a + b)
+			queries = append(queries, string(ab), string(ab[:min(3, len(ab))]))
+		}
+	}
+	compared := 0
+	for _, q := range queries {
+		for _, limit := range []int{1, 3, 10, 20} {
+			got, err := s.SearchUsers(ctx, q, limit)
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			key := strings.ReplaceAll(q, "_", " ")
+			pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(key)
+			var want []uuid.UUID
+			if err := db.Gorm.Raw(`SELECT u.id FROM users u
+				WHERE u.deleted_at IS NULL AND u.search_key LIKE '%' || lower(lt_unaccent(@pattern)) || '%'
+				ORDER BY CASE
+						WHEN u.search_username = lower(lt_unaccent(@q)) THEN 0
+						WHEN u.search_display_name = lower(lt_unaccent(@q)) THEN 1
+						WHEN u.search_key LIKE lower(lt_unaccent(@pattern)) || '%' OR u.search_display_name LIKE lower(lt_unaccent(@pattern)) || '%' THEN 2
+						WHEN ' ' || u.search_key LIKE '% ' || lower(lt_unaccent(@pattern)) || '%' THEN 3
+						ELSE 4
+					END, length(u.search_key), u.username_normalized NULLS LAST, u.id
+				LIMIT @limit`, map[string]any{"q": q, "pattern": pattern, "limit": limit}).Scan(&want).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(got) < len(want) {
+				t.Fatalf("%q limit %d: %d users, ranking every candidate gives %d", q, limit, len(got), len(want))
+			}
+			for i, id := range want {
+				if got[i].ID != id {
+					t.Fatalf("%q limit %d: user %d is %v (%v), ranking every candidate gives %v", q, limit, i, got[i].ID, got[i].DisplayName, id)
+				}
+			}
+			compared += len(want)
+		}
+	}
+	if compared < 2000 {
+		t.Fatalf("only %d users compared", compared)
+	}
+}
