@@ -3,7 +3,10 @@
 # and Redis (wrk, 64 connections):
 #   1. GET /healthz (static body) and GET /v1/users/me with a valid Bearer
 #      token, same server, same run: throughput ratio and p99 latency.
-#   2. 500 concurrent logins (Argon2id, m=19 MiB): peak RSS of the process.
+#   2. The same two endpoints at a constant rate (open loop, ratelat) of
+#      RATE_SHARE percent (default 25) of what /v1/users/me carried in 1:
+#      their latency when the machine is not saturated.
+#   3. 500 concurrent logins (Argon2id, m=19 MiB): peak RSS of the process.
 # Usage: bench-me.sh [binary]; BENCH_DATABASE_URL and BENCH_REDIS_URL select
 # the servers (defaults: local PostgreSQL, Redis db 14). A throwaway database
 # is created and dropped.
@@ -22,6 +25,7 @@ psql "$pg" -qc "CREATE DATABASE $db" >/dev/null
 base_url="${pg%%\?*}"; base_url="${base_url%/*}"
 dburl="$base_url/$db?sslmode=disable"
 dir=$(mktemp -d)
+go build -o "$dir/ratelat" ./deployments/scripts/ratelat
 cleanup() {
   [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   psql "$pg" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
@@ -65,6 +69,11 @@ wrk -t1 -c8 -d3s -H "X-Forwarded-Proto: https" "$base/healthz" >/dev/null # warm
 read -r h_rps h_p99 < <(run healthz /healthz -H "X-Forwarded-Proto: https")
 read -r m_rps m_p99 < <(run users_me /v1/users/me -H "X-Forwarded-Proto: https" -H "Authorization: Bearer $token")
 awk -v m="$m_rps" -v h="$h_rps" 'BEGIN { printf "ratio /v1/users/me : /healthz = %.0f%%\n", 100*m/h }'
+
+rate=$(awk -v m="$m_rps" -v s="${RATE_SHARE:-25}" 'BEGIN { printf "%d", m*s/100 }')
+echo "at a constant ${rate} req/s (${RATE_SHARE:-25}% of /v1/users/me's closed-loop throughput):"
+echo "  healthz:  $("$dir/ratelat" -url "$base/healthz" -rate "$rate" -d "$duration" -H "X-Forwarded-Proto: https")"
+echo "  users_me: $("$dir/ratelat" -url "$base/v1/users/me" -rate "$rate" -d "$duration" -H "X-Forwarded-Proto: https" -H "Authorization: Bearer $token")"
 
 # Peak RSS under 500 concurrent logins.
 cat > "$dir/login.lua" <<'LUA'
