@@ -19,7 +19,7 @@ require (
 	gorm.io/gorm v1.31.2
 )
 
-require github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+require github.com/hashicorp/golang-lru/v2 v2.0.7
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
