@@ -75,41 +75,46 @@ func toHits(rows []hitRow) []search.LinkHit {
 func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
 	text := strings.Join(search.Terms(q), " ")
 	var rows []hitRow
-	// Query values are scalar subqueries, InitPlans computed once per
-	// execution: the statement is prepared, and in the generic plan
-	// PostgreSQL switches to after a few executions a bare
-	// plainto_tsquery(@q) would be parsed again for every matching row
-	// (in ts_rank_cd and the recheck). LIMIT and OFFSET are subqueries
-	// too: as constants they make every custom plan look cheaper than the
-	// generic one, and PostgreSQL would plan the statement again on every
-	// execution (some 0.4 ms here, as long as the execution itself).
-	const (
-		tsq    = `(SELECT plainto_tsquery('lt_english', @q))`
-		single = `(SELECT lt_single_lexeme(@q))`
-	)
-	err := s.db.Conn(ctx).Raw(`
-		WITH hits AS (
-			(SELECT t.link_id AS id, t.rank
-			FROM link_terms t
-			WHERE t.lexeme = `+single+`
-			ORDER BY t.rank DESC, t.link_id DESC
-			LIMIT (SELECT CAST(@window AS bigint)))
-			UNION ALL
-			(SELECT l.id, ts_rank_cd(l.search_vector, `+tsq+`) AS rank
-			FROM links l
-			WHERE `+single+` IS NULL AND l.search_vector @@ `+tsq+`)
-			ORDER BY rank DESC, id DESC
-			LIMIT (SELECT CAST(@limit AS bigint)) OFFSET (SELECT CAST(@offset AS bigint))
-		)
-		SELECT h.id, h.rank,
-			ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), `+tsq+`, @options) AS snippet
-		FROM hits h JOIN links l ON l.id = h.id
-		ORDER BY h.rank DESC, h.id DESC`, map[string]any{"q": text, "limit": limit, "offset": offset, "window": limit + offset, "options": headlineOptions}).Scan(&rows).Error
-	if err != nil {
+	if err := s.db.Conn(ctx).Raw(linksQueryPostgres, text, limit, offset, headlineOptions).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("search links: %w", err)
 	}
 	return toHits(rows), nil
 }
+
+// linksQueryPostgres is link search's statement on PostgreSQL; its
+// parameters are the query's words, the limit, the offset and the
+// ts_headline options. As in usersQueryPostgres, each parameter is used
+// once and everything derived from it is computed once per execution, in
+// v, read by scalar subqueries (InitPlans): in the generic plan of the
+// prepared statement a bare plainto_tsquery of a parameter would be parsed
+// again for every matching row (in ts_rank_cd and the recheck), and a
+// constant LIMIT would make custom plans look cheaper, so that the
+// statement would be planned again on every execution (some 0.4 ms here,
+// as long as the execution itself).
+var linksQueryPostgres = compactSQL(`
+	WITH p AS MATERIALIZED (
+		SELECT CAST(? AS text) AS q, CAST(? AS bigint) AS lim, CAST(? AS bigint) AS off, CAST(? AS text) AS opts
+	), v AS MATERIALIZED (
+		SELECT plainto_tsquery('lt_english', p.q) AS tsq, lt_single_lexeme(p.q) AS lexeme,
+			p.lim, p.off, p.lim + p.off AS win, p.opts
+		FROM p
+	), hits AS (
+		(SELECT t.link_id AS id, t.rank
+		FROM link_terms t
+		WHERE t.lexeme = (SELECT lexeme FROM v)
+		ORDER BY t.rank DESC, t.link_id DESC
+		LIMIT (SELECT win FROM v))
+		UNION ALL
+		(SELECT l.id, ts_rank_cd(l.search_vector, (SELECT tsq FROM v)) AS rank
+		FROM links l
+		WHERE (SELECT lexeme FROM v) IS NULL AND l.search_vector @@ (SELECT tsq FROM v))
+		ORDER BY rank DESC, id DESC
+		LIMIT (SELECT lim FROM v) OFFSET (SELECT off FROM v)
+	)
+	SELECT h.id, h.rank,
+		ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT tsq FROM v), (SELECT opts FROM v)) AS snippet
+	FROM hits h JOIN links l ON l.id = h.id
+	ORDER BY h.rank DESC, h.id DESC`)
 
 // FTSQuery turns normalised text into an FTS5 query that matches rows
 // holding every word: each word is a double-quoted string (a literal: "*",
@@ -167,6 +172,89 @@ func likeEscape(s string) string {
 // letters still matches, high enough to keep noise out.
 const typoThreshold = "0.45"
 
+// usersQueryPostgres is typeahead's statement on PostgreSQL; its
+// parameters are the text, the text with underscores as spaces, that
+// text escaped for LIKE, and the limit.
+//
+// Each parameter is used once, in p, and everything derived from it is
+// computed once per execution, in v; every use is a scalar subquery
+// reading v, an InitPlan that the index scans take as their key. The
+// statement is prepared, and in the generic plan PostgreSQL switches to
+// after a few executions a bare lower(unaccent(...)) of a parameter would
+// be computed again for every candidate row and sort key. The limit is
+// read the same way, so that custom plans (where a constant LIMIT makes
+// them look cheaper) do not win over the generic one and the statement is
+// not planned again on every execution. unaccent is called with its
+// dictionary rather than through lt_unaccent, the IMMUTABLE wrapper the
+// generated columns need: PostgreSQL does not inline that wrapper (it
+// calls a STABLE function), so each execution parsed and planned its body
+// again, at every use. The text is compacted once: GORM scans it and the
+// query logger formats it on every call.
+var usersQueryPostgres = compactSQL(`
+	WITH p AS MATERIALIZED (
+		SELECT CAST(? AS text) AS q, CAST(? AS text) AS key, CAST(? AS text) AS pattern, CAST(? AS bigint) AS lim
+	), v AS MATERIALIZED (
+		SELECT f.key, p.lim,
+			CASE WHEN p.q = p.key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, p.q)) END AS exact,
+			CASE WHEN p.pattern = p.key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, p.pattern)) END AS pat,
+			f.key !~ ' ' AND length(f.key) >= 3 AS fast
+		FROM p, LATERAL (SELECT lower(unaccent('unaccent'::regdictionary, p.key)) AS key) f
+	), tiers AS MATERIALIZED (
+		(SELECT u.id AS user_id, 0 AS tier, length(u.search_key) AS len, u.username_normalized AS uname
+		FROM users u
+		WHERE (SELECT fast FROM v) AND u.search_username = (SELECT exact FROM v) AND u.deleted_at IS NULL
+		ORDER BY length(u.search_key), u.username_normalized, u.id LIMIT (SELECT lim FROM v))
+		UNION ALL
+		(SELECT u.id, 1, length(u.search_key), u.username_normalized
+		FROM users u
+		WHERE (SELECT fast FROM v) AND u.search_display_name = (SELECT exact FROM v) AND u.deleted_at IS NULL
+		ORDER BY length(u.search_key), u.username_normalized, u.id LIMIT (SELECT lim FROM v))
+		UNION ALL
+		(SELECT DISTINCT ON (w.len, w.uname, w.user_id) w.user_id, 2, w.len, w.uname
+		FROM user_search_prefixes w
+		WHERE (SELECT fast FROM v) AND w.first AND w.prefix = (SELECT left(key, 3) FROM v)
+			AND w.word LIKE (SELECT pat || '%' FROM v)
+		ORDER BY w.len, w.uname, w.user_id LIMIT (SELECT lim FROM v))
+		UNION ALL
+		(SELECT DISTINCT ON (w.len, w.uname, w.user_id) w.user_id, 3, w.len, w.uname
+		FROM user_search_prefixes w
+		WHERE (SELECT fast FROM v) AND w.prefix = (SELECT left(key, 3) FROM v)
+			AND w.word LIKE (SELECT pat || '%' FROM v)
+		ORDER BY w.len, w.uname, w.user_id LIMIT (SELECT lim FROM v))
+	), ranked AS MATERIALIZED (
+		SELECT DISTINCT ON (user_id) user_id, tier, len, uname FROM tiers ORDER BY user_id, tier
+	), found AS (
+		SELECT * FROM ranked
+		UNION ALL
+		(SELECT u.id, 4, length(u.search_key), u.username_normalized
+		FROM users u
+		WHERE (SELECT fast FROM v) AND (SELECT count(*) FROM ranked) < (SELECT lim FROM v)
+			AND u.deleted_at IS NULL AND u.search_key LIKE (SELECT '%' || pat || '%' FROM v)
+			AND NOT ' ' || u.search_key LIKE (SELECT '% ' || pat || '%' FROM v)
+		ORDER BY length(u.search_key), u.username_normalized, u.id LIMIT (SELECT lim FROM v))
+		UNION ALL
+		(SELECT u.id,
+			CASE
+				WHEN u.search_username = (SELECT exact FROM v) THEN 0
+				WHEN u.search_display_name = (SELECT exact FROM v) THEN 1
+				WHEN u.search_key LIKE (SELECT pat || '%' FROM v) OR u.search_display_name LIKE (SELECT pat || '%' FROM v) THEN 2
+				WHEN ' ' || u.search_key LIKE (SELECT '% ' || pat || '%' FROM v) THEN 3
+				ELSE 4
+			END AS tier,
+			length(u.search_key), u.username_normalized
+		FROM users u
+		WHERE NOT (SELECT fast FROM v) AND u.deleted_at IS NULL AND u.search_key LIKE (SELECT '%' || pat || '%' FROM v)
+		ORDER BY 2, 3, 4 NULLS LAST, 1 LIMIT (SELECT lim FROM v))
+	)
+	SELECT u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at
+	FROM found f JOIN users u ON u.id = f.user_id
+	ORDER BY f.tier, f.len, f.uname NULLS LAST, f.user_id
+	LIMIT (SELECT lim FROM v)`)
+
+// compactSQL collapses runs of white space; the statements it is used on
+// have no string literal holding two spaces in a row, nor comments.
+func compactSQL(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // On PostgreSQL every tier is computed in SQL from the stored, folded
 // columns of migration 00011: exact username, exact display name, prefix,
 // word prefix, substring. Only when that leaves room, and the text has
@@ -184,95 +272,16 @@ const typoThreshold = "0.45"
 // one-time filter of the generic plan and is never executed.
 func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) ([]links.Profile, error) {
 	key := strings.ReplaceAll(q, "_", " ")
-	args := map[string]any{"q": q, "key": key, "pattern": likeEscape(key), "limit": limit}
-	// The folded text and patterns are computed once per execution, in v
-	// (unaccent once when the text has no underscore or LIKE wildcard),
-	// and every use is a scalar subquery reading it: an InitPlan the index
-	// scans take as their key. The statements are prepared, and in the
-	// generic plan PostgreSQL switches to after a few executions a bare
-	// lower(lt_unaccent(@q)) would be computed again for every candidate
-	// row and sort key. The limit is a subquery too, so that custom plans
-	// do not look cheaper than the generic one (see searchLinksPostgres).
-	// unaccent is called with its dictionary rather than through
-	// lt_unaccent, the IMMUTABLE wrapper the generated columns need:
-	// PostgreSQL does not inline that wrapper (it calls a STABLE function),
-	// so each execution parsed and planned its body again, for every place
-	// the statement used it.
-	const (
-		k          = `(SELECT lower(unaccent('unaccent'::regdictionary, @key)))`
-		contains   = `(SELECT '%' || lower(unaccent('unaccent'::regdictionary, @pattern)) || '%')`
-		cols       = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
-		sortCol    = `length(u.search_key), u.username_normalized, u.id`
-		lim        = `(SELECT CAST(@limit AS bigint))`
-		vExact     = `(SELECT exact FROM v)`
-		vPrefix    = `(SELECT pat || '%' FROM v)`
-		vWordPref  = `(SELECT '% ' || pat || '%' FROM v)`
-		vContains  = `(SELECT '%' || pat || '%' FROM v)`
-		vFirst3    = `(SELECT left(key, 3) FROM v)`
-		vFast      = `(SELECT fast FROM v)`
-		prefixTier = `p.prefix = ` + vFirst3 + ` AND p.word LIKE ` + vPrefix
-	)
 	var rows []profileRow
-	err := s.db.Conn(ctx).Raw(`
-		WITH v AS MATERIALIZED (
-			-- fast: one word of three characters or more, once folded
-			SELECT f.key,
-				CASE WHEN @q = @key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, @q)) END AS exact,
-				CASE WHEN @pattern = @key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, @pattern)) END AS pat,
-				f.key !~ ' ' AND length(f.key) >= 3 AS fast
-			FROM (SELECT lower(unaccent('unaccent'::regdictionary, @key)) AS key) f
-		), tiers AS MATERIALIZED (
-			(SELECT u.id AS user_id, 0 AS tier, length(u.search_key) AS len, u.username_normalized AS uname
-			FROM users u
-			WHERE `+vFast+` AND u.search_username = `+vExact+` AND u.deleted_at IS NULL
-			ORDER BY `+sortCol+` LIMIT `+lim+`)
-			UNION ALL
-			(SELECT u.id, 1, length(u.search_key), u.username_normalized
-			FROM users u
-			WHERE `+vFast+` AND u.search_display_name = `+vExact+` AND u.deleted_at IS NULL
-			ORDER BY `+sortCol+` LIMIT `+lim+`)
-			UNION ALL
-			(SELECT DISTINCT ON (p.len, p.uname, p.user_id) p.user_id, 2, p.len, p.uname
-			FROM user_search_prefixes p
-			WHERE `+vFast+` AND p.first AND `+prefixTier+`
-			ORDER BY p.len, p.uname, p.user_id LIMIT `+lim+`)
-			UNION ALL
-			(SELECT DISTINCT ON (p.len, p.uname, p.user_id) p.user_id, 3, p.len, p.uname
-			FROM user_search_prefixes p
-			WHERE `+vFast+` AND `+prefixTier+`
-			ORDER BY p.len, p.uname, p.user_id LIMIT `+lim+`)
-		), ranked AS MATERIALIZED (
-			SELECT DISTINCT ON (user_id) user_id, tier, len, uname FROM tiers ORDER BY user_id, tier
-		), found AS (
-			SELECT * FROM ranked
-			UNION ALL
-			(SELECT u.id, 4, length(u.search_key), u.username_normalized
-			FROM users u
-			WHERE `+vFast+` AND (SELECT count(*) FROM ranked) < `+lim+`
-				AND u.deleted_at IS NULL AND u.search_key LIKE `+vContains+`
-				AND NOT ' ' || u.search_key LIKE `+vWordPref+`
-			ORDER BY `+sortCol+` LIMIT `+lim+`)
-			UNION ALL
-			(SELECT u.id,
-				CASE
-					WHEN u.search_username = `+vExact+` THEN 0
-					WHEN u.search_display_name = `+vExact+` THEN 1
-					WHEN u.search_key LIKE `+vPrefix+` OR u.search_display_name LIKE `+vPrefix+` THEN 2
-					WHEN ' ' || u.search_key LIKE `+vWordPref+` THEN 3
-					ELSE 4
-				END AS tier,
-				length(u.search_key), u.username_normalized
-			FROM users u
-			WHERE NOT `+vFast+` AND u.deleted_at IS NULL AND u.search_key LIKE `+vContains+`
-			ORDER BY 2, 3, 4 NULLS LAST, 1 LIMIT `+lim+`)
-		)
-		SELECT `+cols+`
-		FROM found f JOIN users u ON u.id = f.user_id
-		ORDER BY f.tier, f.len, f.uname NULLS LAST, f.user_id
-		LIMIT `+lim, args).Scan(&rows).Error
-	if err != nil {
+	if err := s.db.Conn(ctx).Raw(usersQueryPostgres, q, key, likeEscape(key), limit).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
+	args := map[string]any{"key": key, "pattern": likeEscape(key), "limit": limit}
+	const (
+		k        = `(SELECT lower(unaccent('unaccent'::regdictionary, @key)))`
+		contains = `(SELECT '%' || lower(unaccent('unaccent'::regdictionary, @pattern)) || '%')`
+		cols     = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
+	)
 	if len(rows) < limit && len([]rune(key)) >= 4 {
 		args["limit"] = limit - len(rows)
 		var typos []profileRow
