@@ -50,38 +50,107 @@ echo "== seeding SQLite"
 DATA_DIR="$WORK/sqlite" "$BIN" seed --users "$USERS" --links "$LINKS" 2>/dev/null
 serve_and_load sqlite 18091 DATA_DIR="$WORK/sqlite"
 
-echo "== EXPLAIN ANALYZE on PostgreSQL (the adapter's statements, prepared, generic plan as the server runs them)"
+echo "== EXPLAIN ANALYZE on PostgreSQL (the adapter's statements, prepared, generic plan as the server runs them; kept in step with adapters/gormdb/search.go by hand)"
 psql -q "$PG_URL" <<'SQL'
 SET plan_cache_mode = force_generic_plan;
-PREPARE users_q(text, text, text, int) AS
-SELECT u.id FROM users u
-WHERE u.deleted_at IS NULL AND u.search_key LIKE (SELECT '%' || lower(lt_unaccent($2)) || '%')
-ORDER BY CASE WHEN u.search_username = (SELECT lower(lt_unaccent($1))) THEN 0 WHEN u.search_display_name = (SELECT lower(lt_unaccent($1))) THEN 1
-  WHEN u.search_key LIKE (SELECT lower(lt_unaccent($2)) || '%') OR u.search_display_name LIKE (SELECT lower(lt_unaccent($2)) || '%') THEN 2
-  WHEN ' ' || u.search_key LIKE (SELECT '% ' || lower(lt_unaccent($2)) || '%') THEN 3 ELSE 4 END,
-  length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT $4;
+PREPARE users_q(text, text, text, bigint) AS
+WITH p AS MATERIALIZED (
+	SELECT CAST($1 AS text) AS q, CAST($2 AS text) AS key, CAST($3 AS text) AS pattern, CAST($4 AS bigint) AS lim
+), v AS MATERIALIZED (
+	SELECT f.key, p.lim,
+		CASE WHEN p.q = p.key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, p.q)) END AS exact,
+		CASE WHEN p.pattern = p.key THEN f.key ELSE lower(unaccent('unaccent'::regdictionary, p.pattern)) END AS pat,
+		f.key !~ ' ' AND length(f.key) >= 3 AS fast
+	FROM p, LATERAL (SELECT lower(unaccent('unaccent'::regdictionary, p.key)) AS key) f
+), tiers AS MATERIALIZED (
+	(SELECT u.id AS user_id, 0 AS tier, length(u.search_key) AS len, u.username_normalized AS uname
+	FROM users u
+	WHERE (SELECT fast FROM v) AND u.search_username = (SELECT exact FROM v) AND u.deleted_at IS NULL
+	ORDER BY length(u.search_key), u.username_normalized, u.id LIMIT (SELECT lim FROM v))
+	UNION ALL
+	(SELECT u.id, 1, length(u.search_key), u.username_normalized
+	FROM users u
+	WHERE (SELECT fast FROM v) AND u.search_display_name = (SELECT exact FROM v) AND u.deleted_at IS NULL
+	ORDER BY length(u.search_key), u.username_normalized, u.id LIMIT (SELECT lim FROM v))
+	UNION ALL
+	(SELECT DISTINCT ON (w.len, w.uname, w.user_id) w.user_id, 2, w.len, w.uname
+	FROM user_search_prefixes w
+	WHERE (SELECT fast FROM v) AND w.first AND w.prefix = (SELECT left(key, 3) FROM v)
+		AND w.word LIKE (SELECT pat || '%' FROM v)
+	ORDER BY w.len, w.uname, w.user_id LIMIT (SELECT lim FROM v))
+	UNION ALL
+	(SELECT DISTINCT ON (w.len, w.uname, w.user_id) w.user_id, 3, w.len, w.uname
+	FROM user_search_prefixes w
+	WHERE (SELECT fast FROM v) AND w.prefix = (SELECT left(key, 3) FROM v)
+		AND w.word LIKE (SELECT pat || '%' FROM v)
+	ORDER BY w.len, w.uname, w.user_id LIMIT (SELECT lim FROM v))
+), ranked AS MATERIALIZED (
+	SELECT DISTINCT ON (user_id) user_id, tier, len, uname FROM tiers ORDER BY user_id, tier
+), found AS (
+	SELECT * FROM ranked
+	UNION ALL
+	(SELECT u.id, 4, length(u.search_key), u.username_normalized
+	FROM users u
+	WHERE (SELECT fast FROM v) AND (SELECT count(*) FROM ranked) < (SELECT lim FROM v)
+		AND u.deleted_at IS NULL AND u.search_key LIKE (SELECT '%' || pat || '%' FROM v)
+		AND NOT ' ' || u.search_key LIKE (SELECT '% ' || pat || '%' FROM v)
+	ORDER BY length(u.search_key), u.username_normalized, u.id LIMIT (SELECT lim FROM v))
+	UNION ALL
+	(SELECT u.id,
+		CASE
+			WHEN u.search_username = (SELECT exact FROM v) THEN 0
+			WHEN u.search_display_name = (SELECT exact FROM v) THEN 1
+			WHEN u.search_key LIKE (SELECT pat || '%' FROM v) OR u.search_display_name LIKE (SELECT pat || '%' FROM v) THEN 2
+			WHEN ' ' || u.search_key LIKE (SELECT '% ' || pat || '%' FROM v) THEN 3
+			ELSE 4
+		END AS tier,
+		length(u.search_key), u.username_normalized
+	FROM users u
+	WHERE NOT (SELECT fast FROM v) AND u.deleted_at IS NULL AND u.search_key LIKE (SELECT '%' || pat || '%' FROM v)
+	ORDER BY 2, 3, 4 NULLS LAST, 1 LIMIT (SELECT lim FROM v))
+)
+SELECT u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at
+FROM found f JOIN users u ON u.id = f.user_id
+ORDER BY f.tier, f.len, f.uname NULLS LAST, f.user_id
+LIMIT (SELECT lim FROM v);
+-- one word: exact lookups and a page of user_search_prefixes per tier; two words: every trigram candidate ranked
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE users_q('mar', 'mar', 'mar', 10);
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE users_q('maria li', 'maria li', 'maria li', 10);
 BEGIN;
 SELECT set_config('pg_trgm.word_similarity_threshold', '0.45', true);
 PREPARE typos_q(text, text, int) AS
-SELECT u.id FROM users u WHERE u.deleted_at IS NULL AND (SELECT lower(lt_unaccent($1))) <% u.search_key
-  AND u.search_key NOT LIKE (SELECT '%' || lower(lt_unaccent($2)) || '%')
-ORDER BY word_similarity((SELECT lower(lt_unaccent($1))), u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT $3;
+SELECT u.id FROM users u WHERE u.deleted_at IS NULL AND (SELECT lower(unaccent('unaccent'::regdictionary, $1))) <% u.search_key
+  AND u.search_key NOT LIKE (SELECT '%' || lower(unaccent('unaccent'::regdictionary, $2)) || '%')
+ORDER BY word_similarity((SELECT lower(unaccent('unaccent'::regdictionary, $1))), u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id LIMIT $3;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE typos_q('martinex', 'martinex', 10);
 COMMIT;
-PREPARE links_q(text, bigint, bigint, bigint) AS
-WITH hits AS (
-  (SELECT t.link_id AS id, t.rank FROM link_terms t WHERE t.lexeme = (SELECT lt_single_lexeme($1))
-  ORDER BY t.rank DESC, t.link_id DESC LIMIT (SELECT $4))
-  UNION ALL
-  (SELECT l.id, ts_rank_cd(l.search_vector, (SELECT plainto_tsquery('lt_english', $1))) AS rank FROM links l
-  WHERE (SELECT lt_single_lexeme($1)) IS NULL AND l.search_vector @@ (SELECT plainto_tsquery('lt_english', $1)))
-  ORDER BY rank DESC, id DESC LIMIT (SELECT $2) OFFSET (SELECT $3))
-SELECT h.id, h.rank, ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT plainto_tsquery('lt_english', $1)))
-FROM hits h JOIN links l ON l.id = h.id ORDER BY h.rank DESC, h.id DESC;
+PREPARE links_q(text, bigint, bigint, text) AS
+WITH p AS MATERIALIZED (
+	SELECT CAST($1 AS text) AS q, CAST($2 AS bigint) AS lim, CAST($3 AS bigint) AS off, CAST($4 AS text) AS opts
+), v AS MATERIALIZED (
+	SELECT plainto_tsquery('lt_english', p.q) AS tsq, lt_single_lexeme(p.q) AS lexeme,
+		p.lim, p.off, p.lim + p.off AS win, p.opts
+	FROM p
+), hits AS (
+	(SELECT t.link_id AS id, t.rank
+	FROM link_terms t
+	WHERE t.lexeme = (SELECT lexeme FROM v)
+	ORDER BY t.rank DESC, t.link_id DESC
+	LIMIT (SELECT win FROM v))
+	UNION ALL
+	(SELECT l.id, ts_rank_cd(l.search_vector, (SELECT tsq FROM v)) AS rank
+	FROM links l
+	WHERE (SELECT lexeme FROM v) IS NULL AND l.search_vector @@ (SELECT tsq FROM v))
+	ORDER BY rank DESC, id DESC
+	LIMIT (SELECT lim FROM v) OFFSET (SELECT off FROM v)
+)
+SELECT h.id, h.rank,
+	ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT tsq FROM v), (SELECT opts FROM v)) AS snippet
+FROM hits h JOIN links l ON l.id = h.id
+ORDER BY h.rank DESC, h.id DESC;
 -- one word: a page of link_terms; two words: the GIN index and ranking of the intersection
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning', 21, 0, 21);
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning postgresql', 21, 0, 21);
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning', 21, 0, 'MaxWords=24, MinWords=8, MaxFragments=2');
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning postgresql', 21, 0, 'MaxWords=24, MinWords=8, MaxFragments=2');
 SQL
 
 if command -v sqlite3 >/dev/null; then
