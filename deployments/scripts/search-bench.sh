@@ -113,6 +113,11 @@ SELECT u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at
 FROM found f JOIN users u ON u.id = f.user_id
 ORDER BY f.tier, f.len, f.uname NULLS LAST, f.user_id
 LIMIT (SELECT lim FROM v);
+-- a first execution loads the text search dictionaries into this fresh session, as the server's
+-- long-lived connections already have
+\o /dev/null
+EXECUTE users_q('mar', 'mar', 'mar', 10);
+\o
 -- one word: exact lookups and a page of user_search_prefixes per tier; two words: every trigram candidate ranked
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE users_q('mar', 'mar', 'mar', 10);
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE users_q('maria li', 'maria li', 'maria li', 10);
@@ -148,6 +153,9 @@ SELECT h.id, h.rank,
 	ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT tsq FROM v), (SELECT opts FROM v)) AS snippet
 FROM hits h JOIN links l ON l.id = h.id
 ORDER BY h.rank DESC, h.id DESC;
+\o /dev/null
+EXECUTE links_q('tuning', 21, 0, 'MaxWords=24, MinWords=8, MaxFragments=2');
+\o
 -- one word: a page of link_terms; two words: the GIN index and ranking of the intersection
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning', 21, 0, 'MaxWords=24, MinWords=8, MaxFragments=2');
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE links_q('tuning postgresql', 21, 0, 'MaxWords=24, MinWords=8, MaxFragments=2');
