@@ -44,7 +44,9 @@ func main() {
 		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	targeter := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: *url, Header: h})
-	attacker := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(256))
+	// At most 64 workers, each with its own keep-alive connection: the
+	// same 64 connections as the closed-loop step.
+	attacker := vegeta.NewAttacker(vegeta.KeepAlive(true), vegeta.Workers(64), vegeta.MaxWorkers(64), vegeta.Connections(64))
 	var m vegeta.Metrics
 	for res := range attacker.Attack(targeter, vegeta.Rate{Freq: *rate, Per: time.Second}, *dur, "ratelat") {
 		m.Add(res)
