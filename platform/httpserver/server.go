@@ -109,12 +109,6 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	if s.drain != nil {
 		s.drain.on.Store(true)
-		// Close idle keep-alive connections now, while the listener still
-		// accepts: a client's next request dials again and is served.
-		// Left open until Shutdown, a connection idle through the whole
-		// delay (its client busy elsewhere) could be closed just as the
-		// client sent on it, and that request would be lost.
-		s.srv.SetKeepAlivesEnabled(false)
 		if s.drainDelay > 0 {
 			s.log.Info("draining before closing the listener", "delay", s.drainDelay)
 			select {
