@@ -4,6 +4,7 @@
 package httpserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -42,11 +43,53 @@ func (s *Server) DrainFirst(d *Drain, delay time.Duration) {
 	s.drain, s.drainDelay = d, delay
 	next := s.srv.Handler
 	s.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.Draining() {
+		next.ServeHTTP(&drainWriter{ResponseWriter: w, d: d}, r)
+	})
+}
+
+// drainWriter decides on `Connection: close` when the answer's header is
+// written, not when the request arrives: a request that started before the
+// drain and answers during it (a slow sign-up) must close its connection
+// too, or its client sends the next request on a connection that Shutdown
+// closes as idle at that very moment.
+type drainWriter struct {
+	http.ResponseWriter
+	d     *Drain
+	wrote bool
+}
+
+func (w *drainWriter) mark() {
+	if !w.wrote {
+		w.wrote = true
+		if w.d.Draining() {
 			w.Header().Set("Connection", "close")
 		}
-		next.ServeHTTP(w, r)
-	})
+	}
+}
+
+func (w *drainWriter) WriteHeader(code int) {
+	w.mark()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *drainWriter) Write(b []byte) (int, error) {
+	w.mark()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *drainWriter) Flush() {
+	w.mark()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *drainWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack keeps what Gin's writer asserts on its underlying writer working.
+func (w *drainWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 // New prepares the public server (HTTP_ADDR); nothing listens until Start.

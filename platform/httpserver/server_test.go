@@ -65,3 +65,47 @@ func TestStopWithoutDrainIsImmediate(t *testing.T) {
 		t.Errorf("stop took %s", time.Since(start))
 	}
 }
+
+// A request that arrived before the drain and answers during it closes its
+// connection too: its client must not reuse a connection that Shutdown is
+// about to close as idle.
+func TestAnswerDuringDrainClosesItsConnection(t *testing.T) {
+	drain := &Drain{}
+	entered, release := make(chan struct{}), make(chan struct{})
+	s := New("127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(entered)
+			<-release
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}), slog.New(slog.DiscardHandler))
+	s.DrainFirst(drain, 300*time.Millisecond)
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	got := make(chan *http.Response, 1)
+	go func() {
+		res, err := client.Get("http://" + s.Addr() + "/slow")
+		if err != nil {
+			t.Error(err)
+			got <- nil
+			return
+		}
+		res.Body.Close()
+		got <- res
+	}()
+	<-entered
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(context.Background()) }()
+	for !drain.Draining() {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if res := <-got; res != nil && !res.Close && res.Header.Get("Connection") != "close" {
+		t.Errorf("an answer written during the drain kept its connection open: %v", res.Header)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+}
