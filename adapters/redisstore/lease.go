@@ -40,6 +40,10 @@ type lease struct {
 	// refilled is open while a background claim is on its way and closed
 	// when it has landed; nil when none is.
 	refilled chan struct{}
+	// refillErr is why the last background claim failed (Redis
+	// unreachable): the requests that waited for it return it at once, so
+	// the caller falls back, instead of each paying the same timeout again.
+	refillErr error
 }
 
 // batchDivisor sets the batch to 1/50 of the limit: 24 of RATE_LIMIT_USER's
@@ -75,6 +79,9 @@ func (l *LeasingLimiter) Allow(ctx context.Context, key string, limit ratelimit.
 		}
 		le.mu.Lock()
 		now = time.Now()
+		if le.left == 0 && le.refillErr != nil {
+			return ratelimit.Result{}, le.refillErr
+		}
 	}
 	if le.left > 0 && le.limit == limit && now.Before(le.expires) {
 		le.left--
@@ -126,6 +133,7 @@ func (l *LeasingLimiter) refill(key string, le *lease, limit ratelimit.Limit, ba
 	defer le.mu.Unlock()
 	close(le.refilled)
 	le.refilled = nil
+	le.refillErr = err
 	if err != nil || !res.Allowed || le.limit != limit {
 		return
 	}
