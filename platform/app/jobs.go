@@ -107,7 +107,7 @@ func jobsSoftStop(cfg *config.Config, mode JobsMode) time.Duration {
 // `lenticular migrate up` still to run) the process starts anyway, /readyz
 // reports the pending migrations, and the workers start as soon as the
 // schema is current.
-func runJobs(lc fx.Lifecycle, cfg *config.Config, j *jobs.Jobs, m *jobs.Migrator, am *gormdb.Migrator, log *slog.Logger) {
+func runJobs(lc fx.Lifecycle, j *jobs.Jobs, m *jobs.Migrator, am *gormdb.Migrator, log *slog.Logger) {
 	if !j.Working() {
 		return
 	}
