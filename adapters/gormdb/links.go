@@ -117,18 +117,6 @@ func (r *Links) Get(ctx context.Context, id uuid.UUID) (links.Link, error) {
 	return rows[0].link(), nil
 }
 
-// GetMany implements links.Repository.
-func (r *Links) GetMany(ctx context.Context, ids []uuid.UUID) ([]links.Link, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var rows []linkRow
-	if err := r.db.Conn(ctx).Raw(`SELECT `+linkColumns+` FROM links WHERE id `+inIDs(r.db), idsArg(r.db, ids)).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("get links: %w", err)
-	}
-	return toLinks(rows), nil
-}
-
 // List implements links.Repository: both orders are index scans
 // (links_new_idx, links_popular_idx) from the cursor's position.
 func (r *Links) List(ctx context.Context, q links.ListQuery) ([]links.Link, error) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/lenticular/lenticular/modules/links"
@@ -43,79 +42,6 @@ func (s *Search) SearchUsers(ctx context.Context, q string, limit int) ([]links.
 	return s.searchUsersPostgres(ctx, q, limit)
 }
 
-// headlineOptions asks ts_headline for a short fragment with the matches
-// between the markers search.SnippetStart and search.SnippetStop.
-const headlineOptions = `StartSel="` + search.SnippetStart + `", StopSel="` + search.SnippetStop + `", MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "`
-
-type hitRow struct {
-	ID      uuid.UUID
-	Rank    float64
-	Snippet string
-}
-
-func toHits(rows []hitRow) []search.LinkHit {
-	out := make([]search.LinkHit, len(rows))
-	for i, r := range rows {
-		out[i] = search.LinkHit{LinkID: r.ID, Rank: r.Rank, Snippet: r.Snippet}
-	}
-	return out
-}
-
-// The query is the normalised words joined by spaces through
-// plainto_tsquery: whatever the user typed is text, never tsquery syntax,
-// and a query of stop words only is empty and matches nothing.
-//
-// A query that comes down to one lexeme reads its page from link_terms
-// (migration 00012): the same ts_rank_cd values, stored per lexeme in
-// result order, so the page costs an index-only scan of limit+offset
-// entries instead of ranking every matching link. Any other query ranks
-// the links the GIN index finds; in the generic plan of the prepared
-// statement the branch that does not apply is a one-time filter that is
-// never executed.
-func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
-	text := strings.Join(search.Terms(q), " ")
-	var rows []hitRow
-	if err := s.db.Conn(ctx).Raw(linksQueryPostgres, text, limit, offset, headlineOptions).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("search links: %w", err)
-	}
-	return toHits(rows), nil
-}
-
-// linksQueryPostgres is link search's statement on PostgreSQL; its
-// parameters are the query's words, the limit, the offset and the
-// ts_headline options. As in usersQueryPostgres, each parameter is used
-// once and everything derived from it is computed once per execution, in
-// v, read by scalar subqueries (InitPlans): in the generic plan of the
-// prepared statement a bare plainto_tsquery of a parameter would be parsed
-// again for every matching row (in ts_rank_cd and the recheck), and a
-// constant LIMIT would make custom plans look cheaper, so that the
-// statement would be planned again on every execution (some 0.4 ms here,
-// as long as the execution itself).
-var linksQueryPostgres = compactSQL(`
-	WITH p AS MATERIALIZED (
-		SELECT CAST(? AS text) AS q, CAST(? AS bigint) AS lim, CAST(? AS bigint) AS off, CAST(? AS text) AS opts
-	), v AS MATERIALIZED (
-		SELECT plainto_tsquery('lt_english', p.q) AS tsq, lt_single_lexeme(p.q) AS lexeme,
-			p.lim, p.off, p.lim + p.off AS win, p.opts
-		FROM p
-	), hits AS (
-		(SELECT t.link_id AS id, t.rank
-		FROM link_terms t
-		WHERE t.lexeme = (SELECT lexeme FROM v)
-		ORDER BY t.rank DESC, t.link_id DESC
-		LIMIT (SELECT win FROM v))
-		UNION ALL
-		(SELECT l.id, ts_rank_cd(l.search_vector, (SELECT tsq FROM v)) AS rank
-		FROM links l
-		WHERE (SELECT lexeme FROM v) IS NULL AND l.search_vector @@ (SELECT tsq FROM v))
-		ORDER BY rank DESC, id DESC
-		LIMIT (SELECT lim FROM v) OFFSET (SELECT off FROM v)
-	)
-	SELECT h.id, h.rank,
-		ts_headline('lt_english', concat_ws(' · ', nullif(l.title, ''), l.url), (SELECT tsq FROM v), (SELECT opts FROM v)) AS snippet
-	FROM hits h JOIN links l ON l.id = h.id
-	ORDER BY h.rank DESC, h.id DESC`)
-
 // FTSQuery turns normalised text into an FTS5 query that matches rows
 // holding every word: each word is a double-quoted string (a literal: "*",
 // ":", "(", NEAR, AND, OR and quotes mean nothing inside one), optionally a
@@ -139,27 +65,6 @@ func FTSQuery(q string, prefix bool) string {
 // the whole text is matched as a substring).
 func FTSPhrase(text string) string {
 	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-}
-
-func (s *Search) searchLinksSQLite(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
-	match := FTSQuery(q, false)
-	if match == "" {
-		return nil, nil
-	}
-	var rows []hitRow
-	// bm25 is lower for better matches; the weights put the title above
-	// the domain above the URL, like the tsvector weights on PostgreSQL.
-	err := s.db.Conn(ctx).Raw(`
-		SELECT l.id, -bm25(links_fts, 10.0, 4.0, 2.0) AS rank,
-			snippet(links_fts, -1, char(2), char(3), ' … ', 16) AS snippet
-		FROM links_fts JOIN links l ON l.seq = links_fts.rowid
-		WHERE links_fts MATCH ?
-		ORDER BY bm25(links_fts, 10.0, 4.0, 2.0), l.id DESC
-		LIMIT ? OFFSET ?`, match, limit, offset).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("search links: %w", err)
-	}
-	return toHits(rows), nil
 }
 
 // likeEscape escapes LIKE's wildcards (with the default escape, "\").

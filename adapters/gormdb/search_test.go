@@ -126,8 +126,8 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 			}
 			compared += len(got)
 			for i := range got {
-				if got[i].LinkID != want[i].ID || got[i].Rank != want[i].Rank {
-					t.Fatalf("%q %+v: hit %d is %v (%v), ranking every match gives %v (%v)", q, page, i, got[i].LinkID, got[i].Rank, want[i].ID, want[i].Rank)
+				if got[i].Link.ID != want[i].ID || got[i].Rank != want[i].Rank {
+					t.Fatalf("%q %+v: hit %d is %v (%v), ranking every match gives %v (%v)", q, page, i, got[i].Link.ID, got[i].Rank, want[i].ID, want[i].Rank)
 				}
 			}
 		}

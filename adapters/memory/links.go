@@ -77,22 +77,6 @@ func (s *Links) Get(ctx context.Context, id uuid.UUID) (links.Link, error) {
 	return *l, nil
 }
 
-// GetMany implements links.Repository.
-func (s *Links) GetMany(ctx context.Context, ids []uuid.UUID) ([]links.Link, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []links.Link
-	for _, id := range ids {
-		if l, ok := s.byID[id]; ok {
-			out = append(out, *l)
-		}
-	}
-	return out, nil
-}
-
 // List implements links.Repository.
 func (s *Links) List(ctx context.Context, q links.ListQuery) ([]links.Link, error) {
 	if err := ctx.Err(); err != nil {

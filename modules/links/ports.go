@@ -55,8 +55,6 @@ type Repository interface {
 	Save(ctx context.Context, l NewLink, saver uuid.UUID, submitted string, at time.Time) (SaveResult, error)
 	// Get returns a link or ErrNotFound.
 	Get(ctx context.Context, id uuid.UUID) (Link, error)
-	// GetMany returns the links of ids that exist, in no particular order.
-	GetMany(ctx context.Context, ids []uuid.UUID) ([]Link, error)
 	// List returns up to q.Limit links after q.After in q.Sort order:
 	// SortNew by (SubmittedAt, ID) descending, SortPopular by
 	// (SavesCount, ID) descending.

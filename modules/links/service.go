@@ -88,29 +88,6 @@ func (s *Service) Get(ctx context.Context, actor Actor, id uuid.UUID) (Link, err
 	return out[0], nil
 }
 
-// ByIDs returns the links of ids that exist, in the order of ids, as the
-// actor sees them (the search module hydrates its hits with it).
-func (s *Service) ByIDs(ctx context.Context, actor Actor, ids []uuid.UUID) ([]Link, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	found, err := s.repo.GetMany(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load links: %w", err)
-	}
-	byID := make(map[uuid.UUID]Link, len(found))
-	for _, l := range found {
-		byID[l.ID] = l
-	}
-	ordered := make([]Link, 0, len(found))
-	for _, id := range ids {
-		if l, ok := byID[id]; ok {
-			ordered = append(ordered, l)
-		}
-	}
-	return s.decorate(ctx, actor, ordered)
-}
-
 // List returns a page of every link, newest or most saved first.
 func (s *Service) List(ctx context.Context, actor Actor, sort Sort, limit int, cursor string) (Page, error) {
 	if sort == "" {
@@ -207,20 +184,34 @@ func (s *Service) decorate(ctx context.Context, actor Actor, items []Link) ([]Li
 	if len(items) == 0 {
 		return []Link{}, nil
 	}
-	if actor.Authenticated() {
-		ids := make([]uuid.UUID, len(items))
-		for i, l := range items {
-			ids[i] = l.ID
-		}
-		mine, err := s.repo.SavedAmong(ctx, actor.UserID, ids)
-		if err != nil {
-			return nil, fmt.Errorf("load saves: %w", err)
-		}
-		for i := range items {
-			items[i].SavedByMe = mine[items[i].ID]
-		}
+	if err := s.MarkSaved(ctx, actor, items); err != nil {
+		return nil, err
 	}
 	return s.withProfiles(ctx, items)
+}
+
+// MarkSaved sets SavedByMe on items for the actor (false for everyone
+// when anonymous). It is for links read elsewhere together with their
+// submitters: search results come with both from one statement.
+func (s *Service) MarkSaved(ctx context.Context, actor Actor, items []Link) error {
+	if !actor.Authenticated() || len(items) == 0 {
+		for i := range items {
+			items[i].SavedByMe = false
+		}
+		return nil
+	}
+	ids := make([]uuid.UUID, len(items))
+	for i, l := range items {
+		ids[i] = l.ID
+	}
+	mine, err := s.repo.SavedAmong(ctx, actor.UserID, ids)
+	if err != nil {
+		return fmt.Errorf("load saves: %w", err)
+	}
+	for i := range items {
+		items[i].SavedByMe = mine[items[i].ID]
+	}
+	return nil
 }
 
 func (s *Service) withProfiles(ctx context.Context, items []Link) ([]Link, error) {

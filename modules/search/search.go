@@ -16,7 +16,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 
 	"github.com/lenticular/lenticular/modules/links"
 )
@@ -38,8 +37,12 @@ const (
 
 // LinkHit is one link matching a query, best first.
 type LinkHit struct {
-	LinkID uuid.UUID
-	Rank   float64
+	// Link is the link as stored with its submitter's public profile
+	// (Submitter; only its ID when the user row is gone entirely). The
+	// adapter reads both with the match, so a page of results costs one
+	// statement; SavedByMe is left to the service.
+	Link links.Link
+	Rank float64
 	// Snippet is the matching text with each match between SnippetStart
 	// and SnippetStop, not yet escaped.
 	Snippet string
@@ -68,9 +71,9 @@ type UserIndex interface {
 	SearchUsers(ctx context.Context, q string, limit int) ([]links.Profile, error)
 }
 
-// Links hydrates link hits; *links.Service implements it.
+// Links tells which hits the actor saves; *links.Service implements it.
 type Links interface {
-	ByIDs(ctx context.Context, actor links.Actor, ids []uuid.UUID) ([]links.Link, error)
+	MarkSaved(ctx context.Context, actor links.Actor, items []links.Link) error
 }
 
 // Result is one link search result.
@@ -106,12 +109,12 @@ func (e *FieldError) Unwrap() error { return e.Err }
 type Service struct {
 	links LinkIndex
 	users UserIndex
-	hydr  Links
+	saves Links
 }
 
 // NewService returns the search use cases over their ports.
 func NewService(li LinkIndex, ui UserIndex, l Links) *Service {
-	return &Service{links: li, users: ui, hydr: l}
+	return &Service{links: li, users: ui, saves: l}
 }
 
 // Normalize turns user text into what the indexes receive: valid UTF-8,
@@ -177,23 +180,16 @@ func (s *Service) Links(ctx context.Context, actor links.Actor, q string, limit 
 			next = encodeOffset(offset + limit)
 		}
 	}
-	ids := make([]uuid.UUID, len(hits))
+	found := make([]links.Link, len(hits))
 	for i, h := range hits {
-		ids[i] = h.LinkID
+		found[i] = h.Link
 	}
-	found, err := s.hydr.ByIDs(ctx, actor, ids)
-	if err != nil {
+	if err := s.saves.MarkSaved(ctx, actor, found); err != nil {
 		return Page{}, err
 	}
-	byID := make(map[uuid.UUID]links.Link, len(found))
-	for _, l := range found {
-		byID[l.ID] = l
-	}
-	items := make([]Result, 0, len(hits))
-	for _, h := range hits {
-		if l, ok := byID[h.LinkID]; ok { // deleted between the search and now
-			items = append(items, Result{Link: l, Rank: h.Rank, Snippet: h.Snippet})
-		}
+	items := make([]Result, len(hits))
+	for i, h := range hits {
+		items[i] = Result{Link: found[i], Rank: h.Rank, Snippet: h.Snippet}
 	}
 	return Page{Items: items, Next: next}, nil
 }

@@ -6,6 +6,9 @@
 //   - English stemming over titles and URLs: "tuning" finds "tune";
 //   - accents and case are ignored: "jose" finds "José", "CAFE" finds "Café";
 //   - a title match ranks above a match in the URL only; rank decreases;
+//   - each hit is the link as the links service reads it: every field,
+//     the submitter's public profile (also once the submitter is deleted),
+//     the actor's saved_by_me;
 //   - link results follow changes: a deleted link is gone, a title filled
 //     in later is found; pages of results do not repeat;
 //   - user typeahead matches word prefixes of username and display name,
@@ -18,6 +21,7 @@ package searchtest
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -55,6 +59,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"accents and case in links", testLinkAccents},
 		{"title ranks above url", testRanking},
 		{"links follow changes and page", testLinkChanges},
+		{"hits are the links as the links service reads them", testHitsHydrated},
 		{"users prefix and accents", testUsers},
 		{"users ranking", testUserRanking},
 		{"users typo", testUserTypo},
@@ -158,6 +163,46 @@ func testStemming(t *testing.T, h Harness) {
 	}
 	if got[0].Rank <= 0 {
 		t.Errorf("rank %v, want > 0", got[0].Rank)
+	}
+}
+
+func testHitsHydrated(t *testing.T, h Harness) {
+	f := setup(t, h)
+	other := links.Actor{UserID: f.h.NewUser(t, "saver_two", "Saver Two"), Role: "user"}
+	mine := f.save(t, "https://hydrate.example/a?id=1", "Hydration of tomatoes")
+	theirs, _, err := f.links.Submit(ctx(t), other, "https://hydrate.example/b", "Tomatoes at scale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.links.Submit(ctx(t), other, mine.URL, ""); err != nil { // a second save
+		t.Fatal(err)
+	}
+	check := func(when string, actor links.Actor) {
+		t.Helper()
+		p, err := f.svc.Links(ctx(t), actor, "tomatoes", 10, "")
+		if err != nil || len(p.Items) != 2 {
+			t.Fatalf("%s: %d results, %v", when, len(p.Items), err)
+		}
+		for _, r := range p.Items {
+			want, err := f.links.Get(ctx(t), actor, r.Link.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(r.Link, want) {
+				t.Errorf("%s: hit\n%+v\nGet\n%+v", when, r.Link, want)
+			}
+		}
+	}
+	check("as the first submitter", f.actor)
+	check("anonymous", links.Actor{})
+	check("as the other saver", other)
+	f.h.DeleteUser(t, other.UserID)
+	check("after the submitter is deleted", f.actor)
+	if got, _ := f.links.Get(ctx(t), f.actor, theirs.ID); got.Submitter.ID != other.UserID || got.SavesCount != 1 {
+		t.Errorf("deleted submitter: %+v", got)
+	}
+	if got, _ := f.links.Get(ctx(t), f.actor, mine.ID); got.SavesCount != 2 || !got.SavedByMe {
+		t.Errorf("saved twice: %+v", got)
 	}
 }
 
