@@ -16,7 +16,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-
 	"github.com/lenticular/lenticular/modules/links"
 )
 
