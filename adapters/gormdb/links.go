@@ -269,8 +269,8 @@ func (p *Profiles) PublicProfiles(ctx context.Context, ids []uuid.UUID) (map[uui
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []profileRow
-	if err := p.db.Conn(ctx).Raw(`SELECT `+profileColumns+` FROM users WHERE id `+inIDs(p.db), idsArg(p.db, ids)).Scan(&rows).Error; err != nil {
+	rows, err := profilesOf(ctx, p.db, `SELECT `+profileColumns+` FROM users WHERE id `+inIDs(p.db), idsArg(p.db, ids))
+	if err != nil {
 		return nil, fmt.Errorf("load profiles: %w", err)
 	}
 	for _, row := range rows {

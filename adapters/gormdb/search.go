@@ -177,8 +177,8 @@ func compactSQL(s string) string { return strings.Join(strings.Fields(s), " ") }
 // one-time filter of the generic plan and is never executed.
 func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) ([]links.Profile, error) {
 	key := strings.ReplaceAll(q, "_", " ")
-	var rows []profileRow
-	if err := s.db.Conn(ctx).Raw(usersQueryPostgres, q, key, likeEscape(key), limit).Scan(&rows).Error; err != nil {
+	rows, err := profilesOf(ctx, s.db, usersQueryPostgres, q, key, likeEscape(key), limit)
+	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	args := map[string]any{"key": key, "pattern": likeEscape(key), "limit": limit}
@@ -191,15 +191,16 @@ func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) (
 		args["limit"] = limit - len(rows)
 		var typos []profileRow
 		err := s.db.InTx(ctx, func(ctx context.Context) error {
-			tx := s.db.Conn(ctx)
-			if err := tx.Exec(`SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`, typoThreshold).Error; err != nil {
+			if err := s.db.Conn(ctx).Exec(`SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`, typoThreshold).Error; err != nil {
 				return err
 			}
-			return tx.Raw(`
+			var err error
+			typos, err = profilesOf(ctx, s.db, `
 				SELECT `+cols+` FROM users u
 				WHERE u.deleted_at IS NULL AND `+k+` <% u.search_key AND u.search_key NOT LIKE `+contains+`
 				ORDER BY word_similarity(`+k+`, u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id
-				LIMIT @limit`, args).Scan(&typos).Error
+				LIMIT @limit`, args)
+			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("search users: %w", err)
@@ -235,8 +236,8 @@ func (s *Search) searchUsersSQLite(ctx context.Context, q string, limit int) ([]
 		args = append(args, FTSPhrase(q), userCandidates)
 	}
 	query += `)`
-	var rows []profileRow
-	if err := s.db.Conn(ctx).Raw(query, args...).Scan(&rows).Error; err != nil {
+	rows, err := profilesOf(ctx, s.db, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
 	return rankUsers(q, rows, limit), nil

@@ -101,50 +101,44 @@ func (s *Search) searchLinksSQLite(ctx context.Context, q string, limit, offset 
 	return s.queryHits(ctx, linksQuerySQLite, match, limit, offset)
 }
 
-// queryHits runs a link search statement and scans its rows by hand: a
-// page is twenty rows of fifteen columns on every search, and GORM's
-// reflective scan into structs cost more server time than the statement's
-// round trip. The statement still goes through GORM (Rows), so the query
-// logger and tracing see it.
+// queryHits runs a link search statement (queryRows: a page is twenty
+// rows of fifteen columns on every search).
 func (s *Search) queryHits(ctx context.Context, query string, args ...any) ([]search.LinkHit, error) {
-	rows, err := s.db.Conn(ctx).Raw(query, args...).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("search links: %w", err)
-	}
-	defer rows.Close()
-	hits, err := scanHits(rows)
+	var hits []search.LinkHit
+	err := queryRows(ctx, s.db, query, args, func(rows *sql.Rows) error {
+		h, err := scanHit(rows)
+		hits = append(hits, h)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search links: %w", err)
 	}
 	return hits, nil
 }
 
-func scanHits(rows *sql.Rows) ([]search.LinkHit, error) {
-	var hits []search.LinkHit
-	for rows.Next() {
-		var (
-			h                    search.LinkHit
-			userID               uuid.NullUUID
-			username             sql.NullString
-			display, avatar, bio sql.NullString
-			created              sql.NullTime
-		)
-		l := &h.Link
-		if err := rows.Scan(&l.ID, &l.URL, &l.Domain, &l.Title, &l.SubmittedBy, &l.SubmittedAt, &l.SavesCount,
-			&h.Rank, &h.Snippet, &userID, &username, &display, &avatar, &bio, &created); err != nil {
-			return nil, err
-		}
-		l.SubmittedAt = l.SubmittedAt.UTC()
-		l.Submitter = links.Profile{ID: l.SubmittedBy}
-		if userID.Valid {
-			l.Submitter = profileRow{
-				ID: userID.UUID, DisplayName: display.String, AvatarURL: avatar.String, Bio: bio.String, CreatedAt: created.Time,
-			}.profile()
-			if username.Valid {
-				l.Submitter.Username = &username.String
-			}
-		}
-		hits = append(hits, h)
+// scanHit reads one row of hitColumns.
+func scanHit(rows *sql.Rows) (search.LinkHit, error) {
+	var (
+		h                    search.LinkHit
+		userID               uuid.NullUUID
+		username             sql.NullString
+		display, avatar, bio sql.NullString
+		created              sql.NullTime
+	)
+	l := &h.Link
+	if err := rows.Scan(&l.ID, &l.URL, &l.Domain, &l.Title, &l.SubmittedBy, &l.SubmittedAt, &l.SavesCount,
+		&h.Rank, &h.Snippet, &userID, &username, &display, &avatar, &bio, &created); err != nil {
+		return h, err
 	}
-	return hits, rows.Err()
+	l.SubmittedAt = l.SubmittedAt.UTC()
+	l.Submitter = links.Profile{ID: l.SubmittedBy}
+	if userID.Valid {
+		l.Submitter = profileRow{
+			ID: userID.UUID, DisplayName: display.String, AvatarURL: avatar.String, Bio: bio.String, CreatedAt: created.Time,
+		}.profile()
+		if username.Valid {
+			l.Submitter.Username = &username.String
+		}
+	}
+	return h, nil
 }
