@@ -132,7 +132,7 @@ func NewRouter(d Deps) (*gin.Engine, *API) {
 	hcfg.DocsPath = ""    // served by serveDocs with its own CSP
 	hcfg.SchemasPath = "" // no $schema links in bodies: clients get plain JSON
 	hcfg.CreateHooks = nil
-	hcfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
+	hcfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
 	hcfg.Info.Description = "Accounts, sessions, links and search. Errors are application/problem+json (RFC 9457) with a stable `code`."
 	hcfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: bearerSchemeDoc},

@@ -44,6 +44,12 @@ func (testRoutes) Register(api *API) {
 			out.Body.Name = in.Body.Name
 			return out, nil
 		})
+	Register(api, huma.Operation{OperationID: "big", Method: http.MethodGet, Path: "/v1/test/big", Summary: "Big"},
+		func(context.Context, *struct{}) (*echoOutput, error) {
+			out := &echoOutput{}
+			out.Body.Name = strings.Repeat("<é>", 4000)
+			return out, nil
+		})
 	Register(api, huma.Operation{OperationID: "panic", Method: http.MethodGet, Path: "/v1/test/panic", Summary: "Panic"},
 		func(context.Context, *struct{}) (*echoOutput, error) { panic("boom: secret stack detail") })
 	Register(api, huma.Operation{OperationID: "fail", Method: http.MethodGet, Path: "/v1/test/fail", Summary: "Fail"},
