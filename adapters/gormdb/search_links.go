@@ -37,7 +37,7 @@ const hitColumns = `l.id, l.url, l.domain, l.title, l.submitted_by, l.submitted_
 // which cost the server and the database more than the search itself.
 func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offset int) ([]search.LinkHit, error) {
 	text := strings.Join(search.Terms(q), " ")
-	return s.queryHits(ctx, linksQueryPostgres, text, limit, offset, headlineOptions)
+	return s.queryHits(ctx, limit, linksQueryPostgres, text, limit, offset, headlineOptions)
 }
 
 // linksQueryPostgres is link search's statement on PostgreSQL; its
@@ -98,13 +98,14 @@ func (s *Search) searchLinksSQLite(ctx context.Context, q string, limit, offset 
 	if match == "" {
 		return nil, nil
 	}
-	return s.queryHits(ctx, linksQuerySQLite, match, limit, offset)
+	return s.queryHits(ctx, limit, linksQuerySQLite, match, limit, offset)
 }
 
 // queryHits runs a link search statement (queryRows: a page is twenty
-// rows of fifteen columns on every search).
-func (s *Search) queryHits(ctx context.Context, query string, args ...any) ([]search.LinkHit, error) {
-	var hits []search.LinkHit
+// rows of fifteen columns on every search) into a slice of the page's
+// size: grown by append, it was a fifth of a search's allocations.
+func (s *Search) queryHits(ctx context.Context, limit int, query string, args ...any) ([]search.LinkHit, error) {
+	hits := make([]search.LinkHit, 0, limit)
 	err := queryRows(ctx, s.db, query, args, func(rows *sql.Rows) error {
 		h, err := scanHit(rows)
 		hits = append(hits, h)

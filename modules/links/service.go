@@ -184,34 +184,32 @@ func (s *Service) decorate(ctx context.Context, actor Actor, items []Link) ([]Li
 	if len(items) == 0 {
 		return []Link{}, nil
 	}
-	if err := s.MarkSaved(ctx, actor, items); err != nil {
-		return nil, err
-	}
-	return s.withProfiles(ctx, items)
-}
-
-// MarkSaved sets SavedByMe on items for the actor (false for everyone
-// when anonymous). It is for links read elsewhere together with their
-// submitters: search results come with both from one statement.
-func (s *Service) MarkSaved(ctx context.Context, actor Actor, items []Link) error {
-	if !actor.Authenticated() || len(items) == 0 {
-		for i := range items {
-			items[i].SavedByMe = false
-		}
-		return nil
-	}
 	ids := make([]uuid.UUID, len(items))
 	for i, l := range items {
 		ids[i] = l.ID
 	}
-	mine, err := s.repo.SavedAmong(ctx, actor.UserID, ids)
+	mine, err := s.SavedAmong(ctx, actor, ids)
 	if err != nil {
-		return fmt.Errorf("load saves: %w", err)
+		return nil, err
 	}
 	for i := range items {
 		items[i].SavedByMe = mine[items[i].ID]
 	}
-	return nil
+	return s.withProfiles(ctx, items)
+}
+
+// SavedAmong tells which of ids the actor saves (nil when anonymous). It
+// is for links read elsewhere together with their submitters: search
+// results come with both from one statement.
+func (s *Service) SavedAmong(ctx context.Context, actor Actor, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	if !actor.Authenticated() || len(ids) == 0 {
+		return nil, nil
+	}
+	mine, err := s.repo.SavedAmong(ctx, actor.UserID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load saves: %w", err)
+	}
+	return mine, nil
 }
 
 func (s *Service) withProfiles(ctx context.Context, items []Link) ([]Link, error) {

@@ -16,6 +16,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/lenticular/lenticular/modules/links"
 )
 
@@ -72,15 +74,13 @@ type UserIndex interface {
 
 // Links tells which hits the actor saves; *links.Service implements it.
 type Links interface {
-	MarkSaved(ctx context.Context, actor links.Actor, items []links.Link) error
+	// SavedAmong returns the ids the actor saves (nil when anonymous).
+	SavedAmong(ctx context.Context, actor links.Actor, ids []uuid.UUID) (map[uuid.UUID]bool, error)
 }
 
-// Result is one link search result.
-type Result struct {
-	Link    links.Link
-	Rank    float64
-	Snippet string // SnippetStart / SnippetStop mark the matches
-}
+// Result is one link search result: a hit with SavedByMe set for the
+// actor.
+type Result = LinkHit
 
 // Page is one page of link results; Next is "" on the last one.
 type Page struct {
@@ -179,18 +179,23 @@ func (s *Service) Links(ctx context.Context, actor links.Actor, q string, limit 
 			next = encodeOffset(offset + limit)
 		}
 	}
-	found := make([]links.Link, len(hits))
-	for i, h := range hits {
-		found[i] = h.Link
+	if actor.Authenticated() {
+		ids := make([]uuid.UUID, len(hits))
+		for i, h := range hits {
+			ids[i] = h.Link.ID
+		}
+		mine, err := s.saves.SavedAmong(ctx, actor, ids)
+		if err != nil {
+			return Page{}, err
+		}
+		for i := range hits {
+			hits[i].Link.SavedByMe = mine[hits[i].Link.ID]
+		}
 	}
-	if err := s.saves.MarkSaved(ctx, actor, found); err != nil {
-		return Page{}, err
+	if hits == nil {
+		hits = []LinkHit{}
 	}
-	items := make([]Result, len(hits))
-	for i, h := range hits {
-		items[i] = Result{Link: found[i], Rank: h.Rank, Snippet: h.Snippet}
-	}
-	return Page{Items: items, Next: next}, nil
+	return Page{Items: hits, Next: next}, nil
 }
 
 // Users is typeahead over usernames and display names.

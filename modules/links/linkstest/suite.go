@@ -273,13 +273,11 @@ func testGet(t *testing.T, h Harness) {
 		t.Fatalf("anonymous Get = %+v, %v", anon, err)
 	}
 	// Links read elsewhere (search results) learn the actor's saves.
-	read := []links.Link{l2, l1}
-	read[0].SavedByMe = true
-	if err := s.MarkSaved(ctx(t), a, read); err != nil || read[0].SavedByMe || !read[1].SavedByMe {
-		t.Fatalf("MarkSaved = %+v, %v", read, err)
+	if mine, err := s.SavedAmong(ctx(t), a, []uuid.UUID{l2.ID, uuid.Must(uuid.NewV7()), l1.ID}); err != nil || len(mine) != 1 || !mine[l1.ID] {
+		t.Fatalf("SavedAmong = %v, %v", mine, err)
 	}
-	if err := s.MarkSaved(ctx(t), links.Actor{}, read); err != nil || read[1].SavedByMe {
-		t.Fatalf("anonymous MarkSaved = %+v, %v", read, err)
+	if mine, err := s.SavedAmong(ctx(t), links.Actor{}, []uuid.UUID{l1.ID}); err != nil || mine[l1.ID] {
+		t.Fatalf("anonymous SavedAmong = %v, %v", mine, err)
 	}
 	// A deleted submitter still appears by id, with erased data.
 	h.DeleteUser(t, b.UserID)
