@@ -156,6 +156,19 @@ var usersQueryPostgres = compactSQL(`
 	ORDER BY f.tier, f.len, f.uname NULLS LAST, f.user_id
 	LIMIT (SELECT lim FROM v)`)
 
+// typosQueryPostgres finds one-typo matches by word similarity (<%, the
+// trigram index) that are not substring matches; its parameters are the
+// text, the text escaped for LIKE, the text again and the limit. It runs
+// with pg_trgm.word_similarity_threshold set to typoThreshold.
+var typosQueryPostgres = compactSQL(`
+	SELECT u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at
+	FROM users u
+	WHERE u.deleted_at IS NULL AND (SELECT lower(unaccent('unaccent'::regdictionary, ?))) <% u.search_key
+		AND u.search_key NOT LIKE (SELECT '%' || lower(unaccent('unaccent'::regdictionary, ?)) || '%')
+	ORDER BY word_similarity((SELECT lower(unaccent('unaccent'::regdictionary, ?))), u.search_key) DESC,
+		length(u.search_key), u.username_normalized NULLS LAST, u.id
+	LIMIT ?`)
+
 // compactSQL collapses runs of white space; the statements it is used on
 // have no string literal holding two spaces in a row, nor comments.
 func compactSQL(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -181,25 +194,14 @@ func (s *Search) searchUsersPostgres(ctx context.Context, q string, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
-	args := map[string]any{"key": key, "pattern": likeEscape(key), "limit": limit}
-	const (
-		k        = `(SELECT lower(unaccent('unaccent'::regdictionary, @key)))`
-		contains = `(SELECT '%' || lower(unaccent('unaccent'::regdictionary, @pattern)) || '%')`
-		cols     = `u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
-	)
 	if len(rows) < limit && len([]rune(key)) >= 4 {
-		args["limit"] = limit - len(rows)
 		var typos []profileRow
 		err := s.db.InTx(ctx, func(ctx context.Context) error {
 			if err := s.db.Conn(ctx).Exec(`SELECT set_config('pg_trgm.word_similarity_threshold', ?, true)`, typoThreshold).Error; err != nil {
 				return err
 			}
 			var err error
-			typos, err = profilesOf(ctx, s.db, `
-				SELECT `+cols+` FROM users u
-				WHERE u.deleted_at IS NULL AND `+k+` <% u.search_key AND u.search_key NOT LIKE `+contains+`
-				ORDER BY word_similarity(`+k+`, u.search_key) DESC, length(u.search_key), u.username_normalized NULLS LAST, u.id
-				LIMIT @limit`, args)
+			typos, err = profilesOf(ctx, s.db, typosQueryPostgres, key, likeEscape(key), key, limit-len(rows))
 			return err
 		})
 		if err != nil {
@@ -221,9 +223,23 @@ const userCandidates = 200
 // characters or more trigram substrings) and the tiers are computed here,
 // with the same folding (case, accents) as the indexes.
 func (s *Search) searchUsersSQLite(ctx context.Context, q string, limit int) ([]links.Profile, error) {
+	query, args := usersQuerySQLite(q)
+	if query == "" {
+		return nil, nil
+	}
+	rows, err := profilesOf(ctx, s.db, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search users: %w", err)
+	}
+	return rankUsers(q, rows, limit), nil
+}
+
+// usersQuerySQLite is typeahead's candidate statement on SQLite for q and
+// its arguments; "" when q has no word.
+func usersQuerySQLite(q string) (string, []any) {
 	words := FTSQuery(q, true)
 	if words == "" {
-		return nil, nil
+		return "", nil
 	}
 	const cols = `u.id, u.username, COALESCE(u.display_name, '') AS display_name, COALESCE(u.avatar_url, '') AS avatar_url, COALESCE(u.bio, '') AS bio, u.created_at`
 	query := `SELECT ` + cols + ` FROM users u WHERE u.deleted_at IS NULL AND u.id IN (
@@ -235,12 +251,7 @@ func (s *Search) searchUsersSQLite(ctx context.Context, q string, limit int) ([]
 			WHERE user_search_tri MATCH ? LIMIT ?)`
 		args = append(args, FTSPhrase(q), userCandidates)
 	}
-	query += `)`
-	rows, err := profilesOf(ctx, s.db, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search users: %w", err)
-	}
-	return rankUsers(q, rows, limit), nil
+	return query + `)`, args
 }
 
 // fold lower-cases s and strips its diacritics (José -> jose), and reads
