@@ -73,7 +73,7 @@ func explainSQLite(ctx context.Context, db *database.DB, w io.Writer) error {
 		args         []any
 	}{
 		{"typeahead candidates for 'mar': word prefixes and trigram substrings (FTS5)", users, usersArgs},
-		{"link search for 'tuning' (FTS5, bm25)", linksQuerySQLite, []any{FTSQuery("tuning", false), 21, 0}},
+		{"link search for 'tuning' (FTS5, bm25; then the page's rows by rowid)", linksQuerySQLite, []any{FTSQuery("tuning", false), 21, 0, FTSQuery("tuning", false)}},
 	} {
 		fmt.Fprintf(w, "-- %s\n", st.about)
 		rows, err := db.SQL.QueryContext(ctx, `EXPLAIN QUERY PLAN `+st.query, st.args...)

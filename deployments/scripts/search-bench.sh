@@ -43,7 +43,7 @@ load() { # endpoint port
   echo "$out" | awk -v name="$1" '
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = $2 } /^ +90%/ { p90 = $2 } /^ +99%/ { p99 = $2 }
-    /^ +Latency / { max = $4 }
+    /^ +Latency +[0-9]/ { max = $4 }
     /Non-2xx/ { bad = $NF }
     END { printf "%-6s rps=%s p50=%s p90=%s p99=%s max=%s non-2xx=%d\n", name, rps, p50, p90, p99, max, bad }'
   ! echo "$out" | grep -q "Non-2xx\|Socket errors"
