@@ -17,7 +17,7 @@ import (
 const headlineOptions = `StartSel="` + search.SnippetStart + `", StopSel="` + search.SnippetStop + `", MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "`
 
 // hitColumns are what both dialects' link search statements return per
-// hit, in the order scanHits reads them: the link, its rank and snippet,
+// hit, in the order scanHit reads them: the link, its rank and snippet,
 // and its submitter's public profile (NULLs when the user row is gone).
 const hitColumns = `l.id, l.url, l.domain, l.title, l.submitted_by, l.submitted_at, l.saves_count, %s, %s,
 	u.id, u.username, u.display_name, u.avatar_url, u.bio, u.created_at`
@@ -54,10 +54,11 @@ func (s *Search) searchLinksPostgres(ctx context.Context, q string, limit, offse
 // that SQL function (its CASE is not strict), so each call planned its
 // body again and parsed the query twice more.
 //
-// The snippet is the title's headline followed by the URL. ts_headline
-// never marks words inside a URL (the parser reads it as one url token),
-// so parsing the URL with the title only cost time: it was a third of the
-// headline's cost, and the headline most of the statement's.
+// The snippet is the title's headline followed by the URL, whole.
+// ts_headline of the title and URL together marked no word of the URL
+// (the parser reads a URL as url, host and path tokens, not as words), so
+// parsing the URL only cost time: a third of the headline's cost, and the
+// headline is most of the statement's.
 var linksQueryPostgres = compactSQL(`
 	WITH p AS MATERIALIZED (
 		SELECT CAST(? AS text) AS q, CAST(? AS bigint) AS lim, CAST(? AS bigint) AS off, CAST(? AS text) AS opts

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"gorm.io/driver/postgres"
 )
 
 func TestURLScheme(t *testing.T) {
@@ -84,5 +86,22 @@ func TestRedact(t *testing.T) {
 	}
 	if redact(nil, "x") != nil {
 		t.Fatal("redact(nil) != nil")
+	}
+}
+
+// TestStatementPlaceholders: the SQL of a slow or failed query on
+// PostgreSQL is logged with its placeholders as written, not as gorm
+// renders them without arguments ($1$).
+func TestStatementPlaceholders(t *testing.T) {
+	for _, q := range []string{
+		"SELECT id FROM users WHERE email = $1 AND id <> $2",
+		"SELECT $1, $10, $2",
+		"SELECT 1",
+	} {
+		rendered := postgres.Dialector{}.Explain(q)
+		got, rows := statement(func() (string, int64) { return rendered, 3 })
+		if got != q || rows != 3 {
+			t.Errorf("gorm renders %q as %q, logged as %q (%d rows)", q, rendered, got, rows)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"gorm.io/gorm"
@@ -66,7 +67,7 @@ func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	sql, rows := fc()
+	sql, rows := statement(fc)
 	l.log.WarnContext(ctx, "database query failed",
 		slog.String("sql", sql),
 		slog.Int64("rows", rows),
@@ -75,11 +76,23 @@ func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	)
 }
 
+// numberedMarker is how gorm's PostgreSQL dialect renders a placeholder
+// whose argument it was not given ($1 becomes $1$).
+var numberedMarker = regexp.MustCompile(`\$(\d+)\$`)
+
+// statement is the SQL text of a traced query with its placeholders as
+// they were written: the arguments are dropped (ParamsFilter), and gorm's
+// PostgreSQL dialect then marks every $n it has no argument for.
+func statement(fc func() (string, int64)) (string, int64) {
+	sql, rows := fc()
+	return numberedMarker.ReplaceAllString(sql, `$$$1`), rows
+}
+
 func (l *slogLogger) slowQuery(ctx context.Context, elapsed time.Duration, fc func() (string, int64)) {
 	if l.onSlow != nil {
 		l.onSlow()
 	}
-	sql, rows := fc()
+	sql, rows := statement(fc)
 	l.log.WarnContext(ctx, "slow query",
 		slog.Duration("duration", elapsed),
 		slog.Duration("threshold", l.slow),
