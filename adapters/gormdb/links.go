@@ -291,9 +291,9 @@ func (p *Profiles) Active(ctx context.Context, id uuid.UUID) (bool, error) {
 // uuidArray writes ids as the text of a PostgreSQL uuid[] ("{a,b}"). GORM
 // expands a slice argument into one parameter per element, each a
 // driver.Valuer that pgx encodes on its own, and every list length is
-// another statement to prepare; a page of search results hydrates twenty
-// links and their submitters that way on every request. One text
-// parameter cast on the server costs a fraction of that.
+// another statement to prepare; a page of links loads its submitters and
+// the caller's saves that way on every request. One text parameter cast
+// on the server costs a fraction of that.
 func uuidArray(ids []uuid.UUID) string {
 	b := make([]byte, 0, 2+len(ids)*37)
 	b = append(b, '{')
