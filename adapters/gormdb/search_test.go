@@ -78,6 +78,10 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Only the case changes: the vector stays, the snippets must follow.
+	if err := db.Gorm.Exec(`UPDATE links SET title = upper(title) WHERE id IN (?, ?, ?)`, ls[60].ID, ls[61].ID, ls[62].ID).Error; err != nil {
+		t.Fatal(err)
+	}
 	for i := 40; i < 60; i++ {
 		if err := db.Gorm.Exec(`DELETE FROM saves WHERE link_id = ?`, ls[i].ID).Error; err != nil {
 			t.Fatal(err)
@@ -98,12 +102,24 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 	if stale != 0 {
 		t.Fatalf("link_terms differs from the links' vectors in %d rows", stale)
 	}
+	// Stored snippets are what ts_headline gives with the options the
+	// search statement uses (migration 00014 repeats them in SQL).
+	var badSnippets int64
+	if err := db.Gorm.Raw(`SELECT count(*) FROM link_terms t JOIN links l ON l.id = t.link_id
+		WHERE t.snippet IS DISTINCT FROM CASE WHEN l.title <> '' THEN ts_headline('lt_english', l.title, lt_lexeme_query(t.lexeme), ?) END`,
+		gormdb.HeadlineOptions).Scan(&badSnippets).Error; err != nil {
+		t.Fatal(err)
+	}
+	if badSnippets != 0 {
+		t.Fatalf("%d stored snippets differ from ts_headline", badSnippets)
+	}
 
 	s := gormdb.NewSearch(db)
 	compared := 0
 	type hit struct {
-		ID   uuid.UUID
-		Rank float64
+		ID      uuid.UUID
+		Rank    float64
+		Snippet string
 	}
 	for _, q := range append(vocab, "tuning postgres", "the tuning", "https", "example", "com", "nothing") {
 		q = search.Normalize(q)
@@ -116,9 +132,10 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 				t.Fatalf("%q: %v", q, err)
 			}
 			var want []hit
-			if err := db.Gorm.Raw(`SELECT l.id, ts_rank_cd(l.search_vector, q) AS rank
+			if err := db.Gorm.Raw(`SELECT l.id, ts_rank_cd(l.search_vector, q) AS rank,
+					CASE WHEN l.title = '' THEN l.url ELSE ts_headline('lt_english', l.title, q, ?) || ' · ' || l.url END AS snippet
 				FROM links l, plainto_tsquery('lt_english', ?) q WHERE l.search_vector @@ q
-				ORDER BY rank DESC, l.id DESC LIMIT ? OFFSET ?`, strings.Join(search.Terms(q), " "), page.limit, page.offset).Scan(&want).Error; err != nil {
+				ORDER BY rank DESC, l.id DESC LIMIT ? OFFSET ?`, gormdb.HeadlineOptions, strings.Join(search.Terms(q), " "), page.limit, page.offset).Scan(&want).Error; err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != len(want) {
@@ -126,8 +143,9 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 			}
 			compared += len(got)
 			for i := range got {
-				if got[i].Link.ID != want[i].ID || got[i].Rank != want[i].Rank {
-					t.Fatalf("%q %+v: hit %d is %v (%v), ranking every match gives %v (%v)", q, page, i, got[i].Link.ID, got[i].Rank, want[i].ID, want[i].Rank)
+				if got[i].Link.ID != want[i].ID || got[i].Rank != want[i].Rank || got[i].Snippet != want[i].Snippet {
+					t.Fatalf("%q %+v: hit %d is %v (%v, %q), ranking every match gives %v (%v, %q)", q, page, i,
+						got[i].Link.ID, got[i].Rank, got[i].Snippet, want[i].ID, want[i].Rank, want[i].Snippet)
 				}
 			}
 		}
