@@ -1,10 +1,9 @@
 // Package search is full-text search over links and typeahead over users.
 // The use cases here validate and normalise the query, page the results and
-// ask the links module which hits the caller saves; the matching, ranking
-// and reading of each hit's link and submitter live
-// behind two ports, implemented per database (tsvector and pg_trgm on
-// PostgreSQL, FTS5 on SQLite) and pinned by one contract suite
-// (searchtest).
+// ask the links module which hits the caller saves. Matching, ranking and
+// reading each hit's link and submitter live behind two ports, implemented
+// per database (tsvector and pg_trgm on PostgreSQL, FTS5 on SQLite) and
+// pinned by one contract suite (searchtest).
 package search
 
 import (

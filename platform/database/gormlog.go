@@ -40,21 +40,20 @@ func (l *slogLogger) Error(ctx context.Context, msg string, _ ...any) {
 
 // ParamsFilter drops the arguments before gorm renders the statement for
 // Trace, so they never reach the log.
-//
-// Raw(...).Scan does not reach it: Scan records the statement with gorm's
-// trace recorder, which renders it eagerly with its own filter, a no-op by
-// default, and hands that text to Trace, so slow or failed queries were
-// logged with their arguments (token hashes, e-mail addresses). The
-// recorder's filter is a package variable of gorm; init sets it to drop the
-// arguments too.
+func (l *slogLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}
+
+// Raw(...).Scan does not reach ParamsFilter: Scan records the statement
+// with gorm's trace recorder, which renders it eagerly with its own filter,
+// a no-op by default, and hands that text to Trace, so slow or failed
+// queries were logged with their arguments (token hashes, e-mail
+// addresses). The recorder's filter is a package variable of gorm; init
+// sets it to drop the arguments too.
 func init() {
 	logger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) {
 		return sql, nil
 	}
-}
-
-func (l *slogLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
-	return sql, nil
 }
 
 func (l *slogLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
