@@ -58,7 +58,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
-	gdb, err := gorm.Open(&sqlite.Dialector{Conn: sqlDB}, gormConfig(o))
+	gdb, err := gorm.Open(&sqlite.Dialector{Conn: newFIFOPool(sqlDB)}, gormConfig(o))
 	if err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
