@@ -73,7 +73,7 @@ func (r *Links) Save(ctx context.Context, n links.NewLink, saver uuid.UUID, subm
 				id, res.Created = ids[0], true
 				break
 			}
-			if err := tx.Raw(`SELECT id FROM links WHERE url_hash = ?`, n.Hash).Scan(&ids).Error; err != nil {
+			if err := tx.Raw(`SELECT id FROM links WHERE url_hash = ?`+keyShare(r.db), n.Hash).Scan(&ids).Error; err != nil {
 				return fmt.Errorf("find link: %w", err)
 			}
 			if len(ids) == 1 {
@@ -103,6 +103,19 @@ func (r *Links) Save(ctx context.Context, n links.NewLink, saver uuid.UUID, subm
 		return nil
 	})
 	return res, err
+}
+
+// keyShare locks the link found by Save against deletion until the save is
+// committed. Without it a moderator's DELETE committed between that read
+// and the save's INSERT made the INSERT fail on its foreign key; with it
+// the DELETE waits and removes the link with the new save, or commits
+// first and Save's read finds nothing and creates the link anew. SQLite
+// needs no lock: its transactions take the write lock when they begin.
+func keyShare(db *database.DB) string {
+	if db.Dialect == database.DialectPostgres {
+		return " FOR KEY SHARE"
+	}
+	return ""
 }
 
 // Get implements links.Repository.
