@@ -2,6 +2,7 @@ package links
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +53,7 @@ func DecodeCursor(s string, sort Sort) (*Cursor, error) {
 	}
 	c := &Cursor{Sort: sort, ID: id}
 	if sort == SortPopular {
-		if n > 1<<31 {
+		if n > math.MaxInt32 { // saves_count is a 32-bit integer on PostgreSQL
 			return nil, bad
 		}
 		c.Count = int(n)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -211,12 +212,18 @@ func testLinksEndToEnd(t *testing.T, c *linksClient) {
 	if items := popular.body["items"].([]any); len(items) != 2 || items[0].(map[string]any)["id"] != id {
 		t.Fatalf("popular: %s", popular.raw)
 	}
-	for _, q := range []string{"limit=0", "limit=101", "limit=x", "sort=old", "cursor=bogus"} {
-		a := c.do("GET", "/v1/links?"+q, "", nil)
-		if a.status != 422 && !(q == "limit=x" && a.status == 422) {
-			t.Fatalf("%s: %d %s", q, a.status, a.raw)
-		}
+	forged := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for _, q := range []string{"limit=0", "limit=101", "limit=x", "sort=old", "cursor=bogus",
+		"sort=popular&cursor=" + forged("1|popular|2147483648|"+id),
+		"sort=popular&cursor=" + forged("1|popular|-1|"+id),
+		"cursor=" + forged("1|new|9223372036854775808|"+id),
+	} {
+		c.want(c.do("GET", "/v1/links?"+q, "", nil), 422, "validation_failed")
 	}
+	// The largest values a cursor can carry are answered, not a 500.
+	c.want(c.do("GET", "/v1/links?sort=popular&cursor="+forged("1|popular|2147483647|"+id), "", nil), 200, "")
+	c.want(c.do("GET", "/v1/links?cursor="+forged("1|new|9223372036854775807|"+id), "", nil), 200, "")
+	c.want(c.do("GET", "/v1/users/"+bob.id+"/links?cursor="+forged("1|saved|9223372036854775807|"+id), "", nil), 200, "")
 	c.want(c.do("GET", "/v1/links?sort=popular&cursor="+url.QueryEscape(list.body["next_cursor"].(string)), "", nil), 422, "validation_failed")
 
 	// GET /v1/users/{id}/links
