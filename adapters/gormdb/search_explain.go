@@ -67,7 +67,7 @@ func ExplainSearch(ctx context.Context, db *database.DB, w io.Writer) error {
 }
 
 func explainSQLite(ctx context.Context, db *database.DB, w io.Writer) error {
-	users, usersArgs := usersQuerySQLite("mar")
+	users, usersArgs := usersQuerySQLite("mar", 10)
 	for _, st := range []struct {
 		about, query string
 		args         []any

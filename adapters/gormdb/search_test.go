@@ -271,7 +271,7 @@ func TestExplainSearch(t *testing.T) {
 	if err := gormdb.ExplainSearch(ctx, migrated(t, dialects[0].open), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"SCAN w VIRTUAL TABLE INDEX", "SCAN t VIRTUAL TABLE INDEX", "SCAN links_fts VIRTUAL TABLE INDEX"} {
+	for _, want := range []string{"SCAN user_search_words VIRTUAL TABLE INDEX", "SCAN user_search_tri VIRTUAL TABLE INDEX", "SCAN links_fts VIRTUAL TABLE INDEX"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("SQLite plans lack %q:\n%s", want, out.String())
 		}

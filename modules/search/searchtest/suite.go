@@ -62,6 +62,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"hits are the links as the links service reads them", testHitsHydrated},
 		{"users prefix and accents", testUsers},
 		{"users ranking", testUserRanking},
+		{"users ranking among many of one prefix", testUserRankingCrowd},
 		{"users typo", testUserTypo},
 		{"hostile input never errors", testHostile},
 	}
@@ -351,6 +352,27 @@ func testUserRanking(t *testing.T, h Harness) {
 	us, err := f.svc.Users(ctx(t), "ann", 2)
 	if err != nil || len(us) != 2 {
 		t.Errorf("limit 2: %d, %v", len(us), err)
+	}
+}
+
+// Exact matches come first however many longer names share their prefix:
+// more users than an adapter might read as candidates start with the text.
+func testUserRankingCrowd(t *testing.T, h Harness) {
+	f := setup(t, h)
+	for i := range 250 {
+		f.h.NewUser(t, fmt.Sprintf("anna%03d", i), fmt.Sprintf("Anna %03d", i))
+	}
+	f.h.NewUser(t, "xavier", "Xavier Annandale")                     // word prefix
+	f.h.NewUser(t, "ann", "Someone With A Rather Long Display Name") // exact username
+	f.h.NewUser(t, "bob_has_a_long_handle", "Ánn")                   // exact display name, folded
+	got := f.users(t, "ann")
+	if len(got) != 20 || got[0] != "ann" || got[1] != "bob_has_a_long_handle" {
+		t.Fatalf("ann: %q, want ann, bob_has_a_long_handle, then 18 prefix matches", got)
+	}
+	for _, name := range got[2:] {
+		if !strings.HasPrefix(name, "anna") {
+			t.Errorf("ann: %q ranked among the prefix matches %q", name, got)
+		}
 	}
 }
 
