@@ -80,7 +80,7 @@ func linkList(p links.Page) LinkList {
 
 type submitLinkInput struct {
 	Body struct {
-		URL   string `json:"url" minLength:"1" maxLength:"8192" doc:"http or https URL, at most 2048 characters" example:"https://example.com/post?utm_source=feed"`
+		URL   string `json:"url" doc:"http or https URL, at most 2048 characters (any other string is 422 invalid_url)" example:"https://example.com/post?utm_source=feed"`
 		Title string `json:"title,omitempty" maxLength:"300" doc:"Optional; a link saved without one takes the first title given later" example:"An interesting post"`
 	}
 }

@@ -41,9 +41,11 @@ var idnaProfile = idna.New(
 // with the same canonical form are one link. It is a pure function of raw.
 //
 // The rules (API.md "Links"):
-//   - surrounding white space is ignored; at most MaxURLLength characters;
+//   - surrounding white space is ignored; at most MaxURLLength characters
+//     (Unicode characters as submitted; the result is ASCII);
 //   - only http and https, with a host and without user credentials;
-//   - scheme and host lower-cased; an IDN host in ASCII (punycode); an IPv6
+//   - scheme and host lower-cased, without a final dot ("example.com." is
+//     example.com); an IDN host in ASCII (punycode); an IPv6
 //     host in its RFC 5952 text form; the default port (80, 443) dropped and
 //     any other port written without leading zeros;
 //   - percent-encoding normalised: upper-case hex, unreserved characters
@@ -65,7 +67,7 @@ var idnaProfile = idna.New(
 // its own canonical form. Any failure is ErrInvalidURL.
 func Canonicalize(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" || len(raw) > MaxURLLength {
+	if raw == "" || utf8.RuneCountInString(raw) > MaxURLLength {
 		return "", ErrInvalidURL
 	}
 	u, err := url.Parse(raw)
@@ -153,7 +155,8 @@ func canonicalHost(h string) (string, error) {
 	if strings.Trim(a, ".") == "" || strings.Contains(a, "..") {
 		return "", ErrInvalidURL
 	}
-	return a, nil
+	// The root's dot ("example.com.") names the same host.
+	return strings.TrimSuffix(a, "."), nil
 }
 
 func canonicalPort(scheme, port string) (string, error) {

@@ -95,6 +95,13 @@ func TestCanonicalize(t *testing.T) {
 		{"bad escape", "https://example.com/%zz", ""},
 		{"bad host", "https://exa mple.com/", ""},
 		{"empty label", "https://a..b/", ""},
+		{"host with the root's dot", "https://Example.com./a", "https://example.com/a"},
+		{"root's dot before a port", "http://example.com.:8080/", "http://example.com:8080/"},
+		{"IDN host with the root's dot", "https://bücher.example./", "https://xn--bcher-kva.example/"},
+		{"only the root's dot", "https://./", ""},
+		{"two final dots", "https://example.com../", ""},
+		{"length counted in characters", "https://example.com/a?utm_source=" + strings.Repeat("é", MaxURLLength-len("https://example.com/a?utm_source=")), "https://example.com/a"},
+		{"over the limit in characters", "https://example.com/a?utm_source=" + strings.Repeat("é", MaxURLLength-len("https://example.com/a?utm_source=")+1), ""},
 		{"at the length limit", long, long},
 		{"over the length limit", long + "a", ""},
 	}

@@ -143,7 +143,8 @@ func testLinksEndToEnd(t *testing.T, c *linksClient) {
 	// POST /v1/links
 	c.want(c.do("POST", "/v1/links", "", map[string]any{"url": "https://example.com/"}), 401, "authentication_required")
 	c.want(c.do("POST", "/v1/links", "not-a-token", map[string]any{"url": "https://example.com/"}), 401, "invalid_token")
-	for _, bad := range []string{"ftp://example.com/", "https://user:pw@example.com/", "example.com", "https://example.com/" + strings.Repeat("a", 2048)} {
+	for _, bad := range []string{"ftp://example.com/", "https://user:pw@example.com/", "example.com", "", "   ",
+		"https://example.com/" + strings.Repeat("a", 2048), "https://example.com/" + strings.Repeat("a", 9000)} {
 		a := c.do("POST", "/v1/links", alice.token, map[string]any{"url": bad})
 		c.want(a, 422, "validation_failed")
 		if a.field() != "url/invalid_url" {
@@ -156,7 +157,9 @@ func testLinksEndToEnd(t *testing.T, c *linksClient) {
 	c.want(c.do("POST", "/v1/links", alice.token, map[string]any{"url": "https://example.com/", "saves_count": 100}), 422, "validation_failed")
 	c.want(c.do("POST", "/v1/links", alice.token, `{"url":`), 400, "malformed_request")
 	c.want(c.do("POST", "/v1/links", alice.token, `{"url": 5}`), 400, "malformed_request")
-	c.want(c.do("POST", "/v1/links", alice.token, map[string]any{}), 422, "validation_failed")
+	if a := c.do("POST", "/v1/links", alice.token, map[string]any{}); a.status != 422 || a.field() != "url/required" {
+		t.Fatalf("no url: %d %s", a.status, a.raw)
+	}
 
 	created := c.do("POST", "/v1/links", alice.token, map[string]any{
 		"url": "HTTPS://Example.COM:443/guide/../tuning-guitars/?utm_source=feed&b=2&a=1#top", "title": "How to tune a guitar",
