@@ -78,14 +78,20 @@ func (s *Seeder) Users(ctx context.Context, us []SeedUser) (int, error) {
 
 // Links inserts the links whose URL is not known yet with their saves, and
 // the saves missing from links that exist, then sets saves_count of every
-// link of the batch from its saves. It returns how many links it inserted.
-func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (int, error) {
-	if len(ls) == 0 {
-		return 0, nil
-	}
-	var inserted int64
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+// link of the batch from its saves. It returns how many links it inserted
+// and how many it skipped because none of their savers exists.
+//
+// A seeded user is not there when a real account already held its e-mail
+// address or username (Users left it out): its saves are left out, and the
+// first remaining saver becomes the submitter.
+func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (inserted, skipped int, err error) {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		tx := s.db.Conn(ctx)
+		var ok error
+		ls, skipped, ok = s.withExistingSavers(ctx, ls)
+		if ok != nil || len(ls) == 0 {
+			return ok
+		}
 		var b strings.Builder
 		b.WriteString(`INSERT INTO links (id, url, url_hash, domain, title, submitted_by, submitted_at, saves_count) VALUES `)
 		args := make([]any, 0, len(ls)*8)
@@ -101,7 +107,7 @@ func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (int, error) {
 		if res.Error != nil {
 			return res.Error
 		}
-		inserted = res.RowsAffected
+		inserted = int(res.RowsAffected)
 
 		// Saves go to the link that holds the URL, whoever inserted it.
 		row, cols, tail := "(decode(?, 'hex'), ?::uuid, ?, ?::timestamptz)",
@@ -143,9 +149,42 @@ func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (int, error) {
 		return tx.Exec(`UPDATE links SET saves_count = (SELECT count(*) FROM saves WHERE saves.link_id = links.id) WHERE url_hash IN ?`, hashes).Error
 	})
 	if err != nil {
-		return 0, fmt.Errorf("seed links: %w", err)
+		return 0, 0, fmt.Errorf("seed links: %w", err)
 	}
-	return int(inserted), nil
+	return inserted, skipped, nil
+}
+
+// withExistingSavers drops the saves of users that do not exist from ls,
+// and the links left with no save.
+func (s *Seeder) withExistingSavers(ctx context.Context, ls []SeedLink) ([]SeedLink, int, error) {
+	ids := make([]uuid.UUID, 0, len(ls))
+	for _, l := range ls {
+		for _, sv := range l.Saves {
+			ids = append(ids, sv.User)
+		}
+	}
+	var found []uuid.UUID
+	if err := s.db.Conn(ctx).Raw(`SELECT id FROM users WHERE id IN ?`, ids).Scan(&found).Error; err != nil {
+		return nil, 0, err
+	}
+	exists := make(map[uuid.UUID]bool, len(found))
+	for _, id := range found {
+		exists[id] = true
+	}
+	out := make([]SeedLink, 0, len(ls))
+	for _, l := range ls {
+		saves := make([]SeedSave, 0, len(l.Saves))
+		for _, sv := range l.Saves {
+			if exists[sv.User] {
+				saves = append(saves, sv)
+			}
+		}
+		if len(saves) > 0 {
+			l.Saves = saves
+			out = append(out, l)
+		}
+	}
+	return out, len(ls) - len(out), nil
 }
 
 // Analyze refreshes the planner's statistics after a bulk load, so the

@@ -70,7 +70,7 @@ func TestLinkTermsMatchRankingEveryMatch(t *testing.T) {
 			Saves: []gormdb.SeedSave{{User: user.ID, At: time.Now().UTC()}},
 		})
 	}
-	if _, err := seeder.Links(ctx, ls); err != nil {
+	if _, _, err := seeder.Links(ctx, ls); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 40; i++ {

@@ -88,6 +88,7 @@ func seed(ctx context.Context, s *gormdb.Seeder, nUsers, nLinks int, p *progress
 
 	p.start("links", nLinks)
 	added = 0
+	skipped := 0
 	lb := make([]gormdb.SeedLink, 0, 1000)
 	saves := 0
 	for j := range nLinks {
@@ -95,11 +96,12 @@ func seed(ctx context.Context, s *gormdb.Seeder, nUsers, nLinks int, p *progress
 		lb = append(lb, l)
 		saves += len(l.Saves)
 		if len(lb) == cap(lb) || saves >= 8000 || j == nLinks-1 {
-			n, err := s.Links(ctx, lb)
+			n, skip, err := s.Links(ctx, lb)
 			if err != nil {
 				return err
 			}
 			added += n
+			skipped += skip
 			lb, saves = lb[:0], 0
 			p.set(j + 1)
 		}
@@ -108,7 +110,12 @@ func seed(ctx context.Context, s *gormdb.Seeder, nUsers, nLinks int, p *progress
 	if err := s.Analyze(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "links: %d inserted, %d already there (%s)\n", added, nLinks-added, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "links: %d inserted, %d already there", added, nLinks-added-skipped)
+	if skipped > 0 {
+		// Their seeded savers' e-mail addresses or usernames belong to real accounts.
+		fmt.Fprintf(out, ", %d skipped (no seeded saver)", skipped)
+	}
+	fmt.Fprintf(out, " (%s)\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
