@@ -76,6 +76,27 @@ func (c *linksClient) do(method, path, token string, body any) answer {
 	return a
 }
 
+// raw sends body with the given Content-Type, outside the OpenAPI
+// validator (a body that is not JSON is not in the document).
+func (c *linksClient) raw(method, path, token, contentType, body string) answer {
+	c.t.Helper()
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	a := answer{status: res.StatusCode, header: res.Header, raw: b}
+	_ = json.Unmarshal(b, &a.body)
+	return a
+}
+
 func (c *linksClient) want(a answer, status int, code string) {
 	c.t.Helper()
 	if a.status != status || (code != "" && a.problemCode() != code) {
@@ -156,6 +177,9 @@ func testLinksEndToEnd(t *testing.T, c *linksClient) {
 	c.want(c.do("POST", "/v1/links", alice.token, map[string]any{"url": "https://example.com/", "submitted_by": bob.id}), 422, "validation_failed")
 	c.want(c.do("POST", "/v1/links", alice.token, map[string]any{"url": "https://example.com/", "saves_count": 100}), 422, "validation_failed")
 	c.want(c.do("POST", "/v1/links", alice.token, `{"url":`), 400, "malformed_request")
+	c.want(c.do("POST", "/v1/links", alice.token, `{"url": "https://example.com/`+strings.Repeat("a", 1<<20)+`"}`), 413, "payload_too_large")
+	c.want(c.raw("POST", "/v1/links", alice.token, "text/plain", `{"url": "https://example.com/"}`), 415, "unsupported_media_type")
+	c.want(c.raw("POST", "/v1/links", alice.token, "application/x-www-form-urlencoded", "url=https%3A%2F%2Fexample.com%2F"), 415, "unsupported_media_type")
 	c.want(c.do("POST", "/v1/links", alice.token, `{"url": 5}`), 400, "malformed_request")
 	if a := c.do("POST", "/v1/links", alice.token, map[string]any{}); a.status != 422 || a.field() != "url/required" {
 		t.Fatalf("no url: %d %s", a.status, a.raw)
