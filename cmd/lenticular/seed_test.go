@@ -16,16 +16,25 @@ import (
 	"github.com/lenticular/lenticular/platform/testenv"
 )
 
+// seedEnv points the command at a fresh database of the dialect (an empty
+// DATA_DIR, and a fresh PostgreSQL database for "postgres") and returns
+// the data directory.
+func seedEnv(t *testing.T, dialect string) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("APP_ENV", "development")
+	t.Setenv("DATA_DIR", dir)
+	t.Setenv("DATABASE_URL", "")
+	if dialect == "postgres" {
+		t.Setenv("DATABASE_URL", testenv.FreshPostgres(t))
+	}
+	return dir
+}
+
 func TestSeedIsIdempotent(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
-			dir := t.TempDir()
-			t.Setenv("APP_ENV", "development")
-			t.Setenv("DATA_DIR", dir)
-			t.Setenv("DATABASE_URL", "")
-			if dialect == "postgres" {
-				t.Setenv("DATABASE_URL", testenv.FreshPostgres(t))
-			}
+			dir := seedEnv(t, dialect)
 			seedRun := func(args ...string) string {
 				t.Helper()
 				var stdout, stderr bytes.Buffer
@@ -84,13 +93,7 @@ func databaseURL(t *testing.T) string {
 func TestSeedAroundTakenUsernames(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
-			dir := t.TempDir()
-			t.Setenv("APP_ENV", "development")
-			t.Setenv("DATA_DIR", dir)
-			t.Setenv("DATABASE_URL", "")
-			if dialect == "postgres" {
-				t.Setenv("DATABASE_URL", testenv.FreshPostgres(t))
-			}
+			dir := seedEnv(t, dialect)
 			var stdout, stderr bytes.Buffer
 			if err := run([]string{"migrate", "up"}, &stdout, &stderr); err != nil {
 				t.Fatalf("migrate: %v\n%s", err, stderr.String())
