@@ -359,7 +359,7 @@ func testUserRanking(t *testing.T, h Harness) {
 // more users than an adapter might read as candidates start with the text.
 func testUserRankingCrowd(t *testing.T, h Harness) {
 	f := setup(t, h)
-	for i := range 250 {
+	for i := range 600 {
 		f.h.NewUser(t, fmt.Sprintf("anna%03d", i), fmt.Sprintf("Anna %03d", i))
 	}
 	f.h.NewUser(t, "xavier", "Xavier Annandale")                     // word prefix
