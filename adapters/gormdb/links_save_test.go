@@ -87,7 +87,7 @@ func TestLinksSaveRacingDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.Gorm.Exec(`CREATE FUNCTION slow_save() RETURNS trigger LANGUAGE plpgsql AS
-		$$ BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END $$;
+		$$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$;
 		CREATE TRIGGER slow_save BEFORE INSERT ON saves FOR EACH ROW EXECUTE FUNCTION slow_save()`).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,20 @@ func TestLinksSaveRacingDelete(t *testing.T) {
 		_, err := repo.Save(ctx, n, bob, n.URL, time.Now())
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond) // Save is in the trigger now
+	// Wait until Save is in the trigger, between finding the link and
+	// inserting its save.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int64
+		if err := db.Gorm.Raw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Save never reached the trigger")
+		}
+	}
 	if err := db.Gorm.WithContext(ctx).Exec(`DELETE FROM links WHERE id = ?`, first.Link.ID).Error; err != nil {
 		t.Fatal(err)
 	}

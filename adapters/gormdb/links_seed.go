@@ -85,6 +85,9 @@ func (s *Seeder) Users(ctx context.Context, us []SeedUser) (int, error) {
 // address or username (Users left it out): its saves are left out, and the
 // first remaining saver becomes the submitter.
 func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (inserted, skipped int, err error) {
+	if len(ls) == 0 {
+		return 0, 0, nil
+	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		tx := s.db.Conn(ctx)
 		var ok error

@@ -120,7 +120,11 @@ func TestSeedAroundTakenUsernames(t *testing.T) {
 			}
 			out := stdout.String()
 			var inserted, there, skipped int
-			if _, err := fmt.Sscanf(out[strings.Index(out, "links: "):], "links: %d inserted, %d already there, %d skipped", &inserted, &there, &skipped); err != nil {
+			at := strings.Index(out, "links: ")
+			if at < 0 {
+				t.Fatalf("no links line in %q", out)
+			}
+			if _, err := fmt.Sscanf(out[at:], "links: %d inserted, %d already there, %d skipped", &inserted, &there, &skipped); err != nil {
 				t.Fatalf("output %q: %v", out, err)
 			}
 			if !strings.Contains(out, "users: 1 inserted, 3 already there") || inserted == 0 || skipped == 0 || there != 0 || inserted+skipped != 300 {

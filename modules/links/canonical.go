@@ -137,7 +137,7 @@ func canonicalHost(h string) (string, error) {
 		return "", ErrInvalidURL
 	}
 	a, err := idnaProfile.ToASCII(h)
-	if err != nil || a == "" || len(a) > 253 {
+	if err != nil || a == "" || len(strings.TrimSuffix(a, ".")) > 253 {
 		return "", ErrInvalidURL
 	}
 	a = strings.ToLower(a)

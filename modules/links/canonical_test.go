@@ -10,6 +10,7 @@ import (
 func TestCanonicalize(t *testing.T) {
 	t.Parallel()
 	long := "https://example.com/" + strings.Repeat("a", MaxURLLength-len("https://example.com/"))
+	host253 := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)
 	cases := []struct {
 		name, in, want string // want "" means ErrInvalidURL
 	}{
@@ -100,6 +101,8 @@ func TestCanonicalize(t *testing.T) {
 		{"IDN host with the root's dot", "https://bücher.example./", "https://xn--bcher-kva.example/"},
 		{"only the root's dot", "https://./", ""},
 		{"two final dots", "https://example.com../", ""},
+		{"longest host with the root's dot", "https://" + host253 + "./", "https://" + host253 + "/"},
+		{"host over 253 characters", "https://" + host253 + "d/", ""},
 		{"length counted in characters", "https://example.com/a?utm_source=" + strings.Repeat("é", MaxURLLength-len("https://example.com/a?utm_source=")), "https://example.com/a"},
 		{"over the limit in characters", "https://example.com/a?utm_source=" + strings.Repeat("é", MaxURLLength-len("https://example.com/a?utm_source=")+1), ""},
 		{"at the length limit", long, long},

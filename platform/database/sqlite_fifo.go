@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -19,17 +20,26 @@ import (
 // rows and transactions keep the connection after the call returns, and
 // the next caller then waits for it inside database/sql as the only one
 // of ours. A caller whose context ends while queued leaves the queue.
+//
+// Statements GORM prepares (PrepareStmt mode) are prepared through the
+// queue but run on the *sql.DB, outside it.
 type fifoPool struct {
-	db   *sql.DB
-	turn *semaphore.Weighted
+	db      *sql.DB
+	turn    *semaphore.Weighted
+	waiting atomic.Int32 // callers queued for their turn (read by tests)
 }
 
 func newFIFOPool(db *sql.DB) *fifoPool {
 	return &fifoPool{db: db, turn: semaphore.NewWeighted(1)}
 }
 
-func (p *fifoPool) wait(ctx context.Context) error { return p.turn.Acquire(ctx, 1) }
-func (p *fifoPool) done()                          { p.turn.Release(1) }
+func (p *fifoPool) wait(ctx context.Context) error {
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
+	return p.turn.Acquire(ctx, 1)
+}
+
+func (p *fifoPool) done() { p.turn.Release(1) }
 
 func (p *fifoPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err := p.wait(ctx); err != nil {
