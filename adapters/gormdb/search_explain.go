@@ -72,7 +72,7 @@ func explainSQLite(ctx context.Context, db *database.DB, w io.Writer) error {
 		about, query string
 		args         []any
 	}{
-		{"typeahead candidates for 'mar': word prefixes and trigram substrings (FTS5)", users, usersArgs},
+		{"typeahead for 'mar': exact username (index), display names starting with it, word prefixes and trigram substrings (FTS5), ranked by lt_user_tier", users, usersArgs},
 		{"link search for 'tuning' (FTS5, bm25; then the page's rows by rowid)", linksQuerySQLite, []any{FTSQuery("tuning", false), 21, 0, FTSQuery("tuning", false)}},
 	} {
 		fmt.Fprintf(w, "-- %s\n", st.about)
