@@ -90,10 +90,9 @@ func (s *Seeder) Links(ctx context.Context, ls []SeedLink) (inserted, skipped in
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		tx := s.db.Conn(ctx)
-		var ok error
-		ls, skipped, ok = s.withExistingSavers(ctx, ls)
-		if ok != nil || len(ls) == 0 {
-			return ok
+		var lookupErr error
+		if ls, skipped, lookupErr = s.withExistingSavers(ctx, ls); lookupErr != nil || len(ls) == 0 {
+			return lookupErr
 		}
 		var b strings.Builder
 		b.WriteString(`INSERT INTO links (id, url, url_hash, domain, title, submitted_by, submitted_at, saves_count) VALUES `)
